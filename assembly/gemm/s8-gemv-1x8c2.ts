@@ -1,0 +1,99 @@
+// s8_s8_gemv_<requant>_1x8c2_simd: one activation row times packed int8 weights (M = 1).
+//
+// Same packed panels as the GEMM (pack.ts), but a loop of its own: no row blocking, two k-pairs per step
+// into two independent accumulator pairs (shorter dependency chains while weights stream from memory), and
+// a scalar epilogue per output channel, which costs nothing next to K multiply-adds per output.
+//
+// `rowsum` is the activation row's int8 sum (used only when `wzp` is not 0).
+
+import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant, output_stage } from "../requant";
+import { s8_panel_bytes } from "./pack";
+
+const MODE_S32: i32 = 3;
+
+// @ts-ignore: decorator
+@lazy const lanes: usize = memory.data(32, 16);
+
+// @ts-ignore: decorator
+@inline function gemv_1x8c2(
+  mode: i32, n: i32, k: i32, a: usize, w: usize, rq: usize, rowsum: i32, wzp: usize,
+  out: usize, zp: i32, qmin: i32, qmax: i32, xor: i32,
+): void {
+  const kp = (k + 1) & ~1;
+  const pairs = kp >> 1;
+  const panelBytes = s8_panel_bytes(k);
+  const lo = qmin - zp, hi = qmax - zp;
+  for (let n0 = 0; n0 < n; n0 += 8) {
+    const panel = w + <usize>(n0 >> 3) * panelBytes;
+    let c0 = v128.load(panel), c1 = v128.load(panel, 16);
+    let d0 = i32x4.splat(0), d1 = d0;
+    let pw = panel + 32;
+    let pa = a;
+    let q = 0;
+    for (; q + 2 <= pairs; q += 2) {
+      const s = v128.load32_splat(pa), t = v128.load32_splat(pa, 4);
+      c0 = i32x4.add(c0, i32x4.dot_i16x8_s(s, v128.load8x8_s(pw)));
+      c1 = i32x4.add(c1, i32x4.dot_i16x8_s(s, v128.load8x8_s(pw, 8)));
+      d0 = i32x4.add(d0, i32x4.dot_i16x8_s(t, v128.load8x8_s(pw, 16)));
+      d1 = i32x4.add(d1, i32x4.dot_i16x8_s(t, v128.load8x8_s(pw, 24)));
+      pa += 8;
+      pw += 32;
+    }
+    if (q < pairs) {
+      const s = v128.load32_splat(pa);
+      c0 = i32x4.add(c0, i32x4.dot_i16x8_s(s, v128.load8x8_s(pw)));
+      c1 = i32x4.add(c1, i32x4.dot_i16x8_s(s, v128.load8x8_s(pw, 8)));
+    }
+    c0 = i32x4.add(c0, d0);
+    c1 = i32x4.add(c1, d1);
+    if (wzp != 0) {
+      const s = i32x4.splat(rowsum);
+      c0 = i32x4.sub(c0, i32x4.mul(s, v128.load(wzp + (<usize>n0 << 2))));
+      c1 = i32x4.sub(c1, i32x4.mul(s, v128.load(wzp + (<usize>n0 << 2), 16)));
+    }
+    const nc = min(8, n - n0);
+    if (mode == MODE_S32) {
+      const dst = out + (<usize>n0 << 2);
+      if (nc == 8) {
+        v128.store(dst, c0);
+        v128.store(dst, c1, 16);
+      } else {
+        v128.store(lanes, c0);
+        v128.store(lanes, c1, 16);
+        memory.copy(dst, lanes, <usize>nc << 2);
+      }
+    } else {
+      v128.store(lanes, c0);
+      v128.store(lanes, c1, 16);
+      for (let c = 0; c < nc; c++) {
+        const p = rq + (<usize>(n0 + c) << 3);
+        const r = requant(mode, load<i32>(lanes + (<usize>c << 2)), load<i32>(p), load<i32>(p, 4));
+        store<u8>(out + <usize>(n0 + c), <u8>(output_stage(r, zp, lo, hi) ^ xor));
+      }
+    }
+  }
+}
+
+export function s8_s8_gemv_s32_1x8c2_simd(
+  n: i32, k: i32, a: usize, w: usize, rq: usize, rowsum: i32, wzp: usize, out: usize, zp: i32, qmin: i32, qmax: i32, xor: i32,
+): void {
+  gemv_1x8c2(MODE_S32, n, k, a, w, rq, rowsum, wzp, out, zp, qmin, qmax, xor);
+}
+
+export function s8_s8_gemv_tflite_1x8c2_simd(
+  n: i32, k: i32, a: usize, w: usize, rq: usize, rowsum: i32, wzp: usize, out: usize, zp: i32, qmin: i32, qmax: i32, xor: i32,
+): void {
+  gemv_1x8c2(MODE_TFLITE, n, k, a, w, rq, rowsum, wzp, out, zp, qmin, qmax, xor);
+}
+
+export function s8_s8_gemv_single_1x8c2_simd(
+  n: i32, k: i32, a: usize, w: usize, rq: usize, rowsum: i32, wzp: usize, out: usize, zp: i32, qmin: i32, qmax: i32, xor: i32,
+): void {
+  gemv_1x8c2(MODE_SINGLE, n, k, a, w, rq, rowsum, wzp, out, zp, qmin, qmax, xor);
+}
+
+export function s8_s8_gemv_fp32_1x8c2_simd(
+  n: i32, k: i32, a: usize, w: usize, rq: usize, rowsum: i32, wzp: usize, out: usize, zp: i32, qmin: i32, qmax: i32, xor: i32,
+): void {
+  gemv_1x8c2(MODE_FP32, n, k, a, w, rq, rowsum, wzp, out, zp, qmin, qmax, xor);
+}

@@ -1,0 +1,14 @@
+// The wasm module's exports: kernels and the arena. Nothing else lives here.
+export { arena_base, arena_top, arena_alloc, arena_reset } from "./memory";
+export { s8_packed_bytes, f32_packed_bytes, pack_w_s8_8c2, pack_a_s8_i16, pack_w_f32_8 } from "./gemm/pack";
+export {
+  s8_s8_gemm_s32_4x8c2_simd, s8_s8_gemm_tflite_4x8c2_simd, s8_s8_gemm_single_4x8c2_simd, s8_s8_gemm_fp32_4x8c2_simd,
+} from "./gemm/s8-gemm-4x8c2";
+export {
+  s8_s8_gemv_s32_1x8c2_simd, s8_s8_gemv_tflite_1x8c2_simd, s8_s8_gemv_single_1x8c2_simd, s8_s8_gemv_fp32_1x8c2_simd,
+} from "./gemm/s8-gemv-1x8c2";
+export { f32_f32_gemm_minmax_4x8_simd } from "./gemm/f32-gemm-4x8";
+export {
+  s32_requant_tflite_scalar, s32_requant_tflite_simd, s32_requant_single_scalar, s32_requant_single_simd,
+  s32_requant_fp32_scalar, s32_requant_fp32_simd,
+} from "./requant-array";

@@ -1,0 +1,56 @@
+// The entry object: one loaded wasm instance with its arena, and the ops created on it.
+
+import { Runtime, type WasmSource, type RuntimeOptions, type Features } from "./runtime/runtime.js";
+import type { KernelInfo } from "./runtime/kernels.js";
+import { MatMul, type MatMulSpec } from "./ops/matmul.js";
+import { MatMulF32, type MatMulF32Spec } from "./ops/matmul-f32.js";
+
+/** Where the SIMD build sits relative to this file, in the package (dist/ and src/ are siblings of build/). */
+export const DEFAULT_WASM_URL = new URL("../build/dyad.simd.wasm", import.meta.url);
+
+export interface MemoryStats {
+  usedBytes: number;
+  peakBytes: number;
+  memoryBytes: number;
+  limitBytes: number;
+}
+
+export class Dyad {
+  readonly runtime: Runtime;
+
+  private constructor(runtime: Runtime) {
+    this.runtime = runtime;
+  }
+
+  /**
+   * Loads the engine from a compiled WebAssembly.Module (Cloudflare Workers, Vercel Edge), wasm bytes, or a
+   * URL (default: the build inside the package, fetched; in Node use `loadDyad` from "dyad/node").
+   */
+  static async load(source: WasmSource = DEFAULT_WASM_URL, options: RuntimeOptions = {}): Promise<Dyad> {
+    return new Dyad(await Runtime.load(source, options));
+  }
+
+  get features(): Features {
+    return this.runtime.features;
+  }
+
+  /** The kernel chosen for each family at load. */
+  get kernels(): KernelInfo[] {
+    return [...this.runtime.kernels.values()];
+  }
+
+  get memory(): MemoryStats {
+    const a = this.runtime.arena;
+    return { usedBytes: a.usedBytes, peakBytes: a.peakBytes, memoryBytes: a.memoryBytes, limitBytes: a.limitBytes };
+  }
+
+  /** Integer matmul (QLinearMatMul, MatMulInteger, FULLY_CONNECTED). */
+  matmul(spec: MatMulSpec): MatMul {
+    return new MatMul(this.runtime, spec);
+  }
+
+  /** Float32 matmul, the baseline. */
+  matmulF32(spec: MatMulF32Spec): MatMulF32 {
+    return new MatMulF32(this.runtime, spec);
+  }
+}

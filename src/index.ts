@@ -1,0 +1,18 @@
+// dyad's public API. Isomorphic: no Node imports here (see node.ts).
+export { Dyad, DEFAULT_WASM_URL, type MemoryStats } from "./dyad.js";
+export { type WasmSource, type RuntimeOptions, type Features, probeFeatures } from "./runtime/runtime.js";
+export { KERNELS, type KernelInfo } from "./runtime/kernels.js";
+export * from "./errors.js";
+export { DTYPES, type DType, type IntDType, type DTypeInfo, type TypedData } from "./tensor/dtype.js";
+export { type Shape, sizeOf } from "./tensor/shape.js";
+export { QTensor, type QTensorInit, type QuantParamsInit, roundHalfEven } from "./tensor/qtensor.js";
+export { quantizeMultiplier, fp32Multiplier, type QuantizedMultiplier, type RequantMode, REQUANT_MODES } from "./quant/multiplier.js";
+export {
+  requantize, requantTflite, requantSingle, requantFp32, outputStage,
+  saturatingRoundingDoublingHighMul, roundingDivideByPOT,
+} from "./quant/requant.js";
+export { dynamicQuantizeLinear } from "./quant/dynamic.js";
+export { activationClamp, type FusedActivation } from "./quant/activation.js";
+export { MatMul, type MatMulSpec, type MatMulInput } from "./ops/matmul.js";
+export { MatMulF32, type MatMulF32Spec, type F32Tensor } from "./ops/matmul-f32.js";
+export type { ActivationQuant, OutputQuant } from "./ops/quant-args.js";

@@ -1,0 +1,57 @@
+// The kernel table (DESIGN.md §5). One list drives selection (once, at load), the tests (every kernel against
+// its plain-loop reference) and the benchmarks. A kernel's export name is derived from its contract:
+//   <act>_<weight>_<op>_<requant>_<MR>x<NR>[c<KR>]_<isa>
+// Adding a row here (and the export) is the only step to get a kernel selected, tested and benchmarked.
+
+export type Isa = "simd" | "relaxed";
+export type KernelOp = "gemm" | "gemv";
+/** `s32`: int32 output, no requantization; `minmax`: float output with a clamp. */
+export type KernelRequant = "s32" | "tflite" | "single" | "fp32" | "minmax";
+
+export interface KernelInfo {
+  readonly op: KernelOp;
+  readonly act: "s8" | "f32";
+  readonly weight: "s8" | "f32";
+  readonly requant: KernelRequant;
+  readonly mr: number;
+  readonly nr: number;
+  readonly kr: number;
+  readonly isa: Isa;
+  /** The wasm export's name. */
+  readonly name: string;
+}
+
+function kernel(
+  op: KernelOp, act: KernelInfo["act"], weight: KernelInfo["weight"], requant: KernelRequant,
+  mr: number, nr: number, kr: number, isa: Isa,
+): KernelInfo {
+  const tile = `${mr}x${nr}${kr > 1 ? `c${kr}` : ""}`;
+  return Object.freeze({ op, act, weight, requant, mr, nr, kr, isa, name: `${act}_${weight}_${op}_${requant}_${tile}_${isa}` });
+}
+
+/** Every kernel, best first within each (op, act, weight, requant) family. */
+export const KERNELS: readonly KernelInfo[] = Object.freeze([
+  kernel("gemm", "s8", "s8", "s32", 4, 8, 2, "simd"),
+  kernel("gemm", "s8", "s8", "tflite", 4, 8, 2, "simd"),
+  kernel("gemm", "s8", "s8", "single", 4, 8, 2, "simd"),
+  kernel("gemm", "s8", "s8", "fp32", 4, 8, 2, "simd"),
+  kernel("gemv", "s8", "s8", "s32", 1, 8, 2, "simd"),
+  kernel("gemv", "s8", "s8", "tflite", 1, 8, 2, "simd"),
+  kernel("gemv", "s8", "s8", "single", 1, 8, 2, "simd"),
+  kernel("gemv", "s8", "s8", "fp32", 1, 8, 2, "simd"),
+  kernel("gemm", "f32", "f32", "minmax", 4, 8, 1, "simd"),
+]);
+
+export function familyKey(op: KernelOp, act: string, weight: string, requant: KernelRequant): string {
+  return `${op}/${act}/${weight}/${requant}`;
+}
+
+/** Picks, per family, the first kernel whose instruction set is available and whose export exists. */
+export function selectKernels(available: ReadonlySet<Isa>, exported: (name: string) => boolean): ReadonlyMap<string, KernelInfo> {
+  const chosen = new Map<string, KernelInfo>();
+  for (const k of KERNELS) {
+    const key = familyKey(k.op, k.act, k.weight, k.requant);
+    if (!chosen.has(key) && available.has(k.isa) && exported(k.name)) chosen.set(key, k);
+  }
+  return chosen;
+}

@@ -1,0 +1,189 @@
+// The only module that touches WebAssembly: loading, the feature probe, memory views and the typed calls
+// into kernel exports. Everything above it speaks in arena blocks and numbers.
+
+import { LoadError, BufferError } from "../errors.js";
+import { Arena, type ArenaExports, type Block } from "./arena.js";
+import { type Isa, type KernelInfo, type KernelOp, type KernelRequant, familyKey, selectKernels } from "./kernels.js";
+
+/** A compiled module (required on Cloudflare Workers and Vercel Edge), wasm bytes, or where to fetch them. */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string;
+
+export interface RuntimeOptions {
+  /** Upper bound of the arena in bytes (default 1 GiB); a request past it throws MemoryError. */
+  memoryLimitBytes?: number;
+}
+
+export interface Features {
+  simd: boolean;
+  relaxedSimd: boolean;
+}
+
+type Ptr = number;
+type GemmS8 = (
+  m: number, n: number, k: number, a: Ptr, w: Ptr, rq: Ptr, rowsums: Ptr, wzp: Ptr,
+  out: Ptr, outStride: number, zp: number, qmin: number, qmax: number, xor: number,
+) => void;
+type GemvS8 = (
+  n: number, k: number, a: Ptr, w: Ptr, rq: Ptr, rowsum: number, wzp: Ptr,
+  out: Ptr, zp: number, qmin: number, qmax: number, xor: number,
+) => void;
+type GemmF32 = (m: number, n: number, k: number, a: Ptr, aStride: number, w: Ptr, out: Ptr, outStride: number, min: number, max: number) => void;
+export type RequantArray = (n: number, src: Ptr, dst: Ptr, param: number, shift: number) => void;
+
+interface DyadExports extends ArenaExports {
+  s8_packed_bytes(k: number, n: number): number;
+  f32_packed_bytes(k: number, n: number): number;
+  pack_w_s8_8c2(k: number, n: number, b: Ptr, sk: number, sn: number, xor: number, bias: Ptr, za: number, out: Ptr): void;
+  pack_a_s8_i16(m: number, k: number, a: Ptr, stride: number, xor: number, out: Ptr, rowsums: Ptr): void;
+  pack_w_f32_8(k: number, n: number, b: Ptr, sk: number, sn: number, bias: Ptr, out: Ptr): void;
+  [kernel: string]: unknown;
+}
+
+// (module (func (result v128) (v128.const i32x4 0 0 0 0)))
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 11,
+]);
+// (module (func (result v128) (i32x4.relaxed_dot_i8x16_i7x16_add_s (v128.const 0) (v128.const 0) (v128.const 0))))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 253, 147, 2, 11,
+]);
+
+/** What this engine's WebAssembly validates. Relaxed SIMD is only reported: no kernel uses it yet. */
+export function probeFeatures(): Features {
+  return { simd: WebAssembly.validate(SIMD_PROBE), relaxedSimd: WebAssembly.validate(RELAXED_PROBE) };
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    try {
+      return await WebAssembly.compile(source as BufferSource);
+    } catch (e) {
+      throw new LoadError(`dyad: the wasm bytes do not compile: ${(e as Error).message}`);
+    }
+  }
+  const url = source instanceof URL ? source : new URL(source, globalThis.location?.href);
+  if (url.protocol === "file:") {
+    throw new LoadError(`dyad: cannot fetch ${url.href}; in Node import { loadDyad } from "dyad/node", or pass the bytes`);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new LoadError(`dyad: fetching ${url.href} failed with HTTP ${response.status}`);
+  const bytes = await response.arrayBuffer();
+  return compile(bytes);
+}
+
+export class Runtime {
+  readonly features: Features;
+  readonly arena: Arena;
+  /** The kernel chosen for each family, once, at load. */
+  readonly kernels: ReadonlyMap<string, KernelInfo>;
+  private readonly exports: DyadExports;
+
+  private constructor(exports: DyadExports, features: Features, options: RuntimeOptions) {
+    this.exports = exports;
+    this.features = features;
+    this.arena = new Arena(exports, options.memoryLimitBytes ?? 2 ** 30);
+    const isas = new Set<Isa>(["simd"]);
+    this.kernels = selectKernels(isas, (name) => typeof exports[name] === "function");
+  }
+
+  static async load(source: WasmSource, options: RuntimeOptions = {}): Promise<Runtime> {
+    const features = probeFeatures();
+    if (!features.simd) throw new LoadError("dyad: this WebAssembly engine lacks SIMD128, which dyad requires");
+    const module = await compile(source);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, {});
+    } catch (e) {
+      throw new LoadError(`dyad: the wasm module does not instantiate: ${(e as Error).message}`);
+    }
+    const exports = instance.exports as unknown as DyadExports;
+    if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.arena_alloc !== "function") {
+      throw new LoadError("dyad: the wasm module is not a dyad build (no memory or arena exports)");
+    }
+    return new Runtime(exports, features, options);
+  }
+
+  /** The selected kernel of a family; throws if the build has none. */
+  kernel(op: KernelOp, act: KernelInfo["act"], weight: KernelInfo["weight"], requant: KernelRequant): KernelInfo {
+    const k = this.kernels.get(familyKey(op, act, weight, requant));
+    if (!k) throw new LoadError(`dyad: this build has no ${op} kernel for ${act} x ${weight} with ${requant} output`);
+    return k;
+  }
+
+  private fn<T>(name: string): T {
+    const f = this.exports[name];
+    if (typeof f !== "function") throw new LoadError(`dyad: this build does not export ${name}`);
+    return f as T;
+  }
+
+  // ---- memory views (fresh each call: growth detaches the old buffer) ----
+
+  view<T extends Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array>(
+    ctor: { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
+    block: Block,
+    length = Math.floor(block.bytes / ctor.BYTES_PER_ELEMENT),
+  ): T {
+    if (length * ctor.BYTES_PER_ELEMENT > block.bytes) {
+      throw new BufferError(`view of ${block.what}: ${length} x ${ctor.BYTES_PER_ELEMENT} bytes exceed the block's ${block.bytes}`);
+    }
+    return new ctor(this.exports.memory.buffer, block.ptr, length);
+  }
+
+  /** Copies `src` to the start of `block` (its size checked). */
+  write(block: Block, src: ArrayBufferView): void {
+    if (src.byteLength > block.bytes) throw new BufferError(`write to ${block.what}: ${src.byteLength} bytes exceed the block's ${block.bytes}`);
+    new Uint8Array(this.exports.memory.buffer, block.ptr, src.byteLength).set(
+      new Uint8Array(src.buffer, src.byteOffset, src.byteLength),
+    );
+  }
+
+  /** Allocates a block and copies `src` into it. */
+  upload(src: ArrayBufferView, what: string): Block {
+    const block = this.arena.alloc(src.byteLength, what);
+    this.write(block, src);
+    return block;
+  }
+
+  // ---- kernels: callers pass blocks they sized with the *Bytes helpers below ----
+
+  s8PackedBytes(k: number, n: number): number {
+    return this.exports.s8_packed_bytes(k, n) >>> 0;
+  }
+
+  f32PackedBytes(k: number, n: number): number {
+    return this.exports.f32_packed_bytes(k, n) >>> 0;
+  }
+
+  packWeightsS8(k: number, n: number, b: Ptr, sk: number, sn: number, xor: number, bias: Ptr, za: number, out: Ptr): void {
+    this.exports.pack_w_s8_8c2(k, n, b, sk, sn, xor, bias, za, out);
+  }
+
+  packActivationsS8(m: number, k: number, a: Ptr, stride: number, xor: number, out: Ptr, rowsums: Ptr): void {
+    this.exports.pack_a_s8_i16(m, k, a, stride, xor, out, rowsums);
+  }
+
+  packWeightsF32(k: number, n: number, b: Ptr, sk: number, sn: number, bias: Ptr, out: Ptr): void {
+    this.exports.pack_w_f32_8(k, n, b, sk, sn, bias, out);
+  }
+
+  gemmS8(kernel: KernelInfo): GemmS8 {
+    return this.fn<GemmS8>(kernel.name);
+  }
+
+  gemvS8(kernel: KernelInfo): GemvS8 {
+    return this.fn<GemvS8>(kernel.name);
+  }
+
+  gemmF32(kernel: KernelInfo): GemmF32 {
+    return this.fn<GemmF32>(kernel.name);
+  }
+
+  /** The array forms of the requantization modes (assembly/requant-array.ts), for tests. */
+  requantArray(mode: "tflite" | "single" | "fp32", form: "scalar" | "simd"): RequantArray {
+    return this.fn<RequantArray>(`s32_requant_${mode}_${form}`);
+  }
+}

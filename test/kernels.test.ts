@@ -1,0 +1,171 @@
+// Every kernel in the table against its plain-loop reference, exactly, on a shape grid around the tile:
+// M, N, K below, at and above the tile and its multiples, primes, 1, and K up to 4096; zero points folded
+// at pack time (za) and per-row corrections (asymmetric weights); clamps; strided output with guard bytes
+// that must stay untouched.
+
+import { describe, it, expect } from "vitest";
+import { KERNELS, type KernelInfo } from "../src/runtime/kernels.js";
+import type { Runtime } from "../src/runtime/runtime.js";
+import { quantizeMultiplier, fp32Multiplier } from "../src/quant/multiplier.js";
+import { dyad, rng, randInts, refAcc, refRequant, refGemmF32, expectExact } from "./helpers.js";
+
+const GUARD = 0x5a;
+
+interface S8Case {
+  m: number; n: number; k: number;
+  a: Int8Array; b: Int8Array; bias: Int32Array;
+  za: number; zb: Int32Array; // zb all zero -> no per-row correction
+  rq: Int32Array; zp: number; qmin: number; qmax: number;
+  outPad: number;
+}
+
+function makeS8Case(kernel: KernelInfo, m: number, n: number, k: number, seed: number): S8Case {
+  const r = rng(seed);
+  const np = (n + 7) & ~7;
+  const a = randInts(Int8Array, m * k, -128, 127, r);
+  const b = randInts(Int8Array, k * n, -128, 127, r);
+  const bias = randInts(Int32Array, n, -100000, 100000, r);
+  const za = [0, -128, 127, 5][seed % 4];
+  const zb = new Int32Array(np);
+  if (seed % 3 === 1) for (let j = 0; j < n; j++) zb[j] = [-128, 127, 0, -7][(j + seed) % 4];
+  const rq = new Int32Array(np * 2);
+  for (let j = 0; j < n; j++) {
+    // Effective scales from tiny to above 1 (left shifts), per channel.
+    const real = Math.exp(-12 + r() * 12.5) / Math.max(1, k / 16);
+    if (kernel.requant === "fp32") {
+      rq[2 * j] = new Int32Array(Float32Array.of(fp32Multiplier(real, 1, 1)).buffer)[0];
+    } else if (kernel.requant !== "s32") {
+      const q = quantizeMultiplier(real, kernel.requant as "tflite" | "single");
+      rq[2 * j] = q.multiplier;
+      rq[2 * j + 1] = q.shift;
+    }
+  }
+  const zp = [0, -128, 127, -3][(seed >> 2) % 4];
+  const [qmin, qmax] = seed % 5 === 0 ? [-20, 90] : [-128, 127];
+  return { m, n, k, a, b, bias, za, zb, rq, zp, qmin, qmax, outPad: seed % 2 ? 3 : 0 };
+}
+
+/** Packs and runs one s8 kernel; returns the M x N result and checks the guard bytes around it. */
+function runS8(rt: Runtime, kernel: KernelInfo, c: S8Case): Int32Array {
+  const { m, n, k } = c;
+  const esize = kernel.requant === "s32" ? 4 : 1;
+  const stride = n + c.outPad;
+  const kp = (k + 1) & ~1;
+  const hasZb = c.zb.some((z) => z !== 0);
+  return rt.arena.scope(() => {
+    const biasIn = Int32Array.from(c.bias, (v, j) => (v + Math.imul(Math.imul(k, c.za), c.zb[j])) | 0);
+    const b = rt.upload(c.b, "b");
+    const bias = rt.upload(biasIn, "bias");
+    const packed = rt.arena.alloc(rt.s8PackedBytes(k, n), "packed");
+    rt.packWeightsS8(k, n, b.ptr, n, 1, 0, bias.ptr, c.za, packed.ptr);
+    const a = rt.upload(c.a, "a");
+    const a16 = rt.arena.alloc(m * kp * 2, "a16");
+    const rowsums = rt.arena.alloc(m * 4, "rowsums");
+    rt.packActivationsS8(m, k, a.ptr, k, 0, a16.ptr, rowsums.ptr);
+    const wzp = rt.upload(c.zb, "wzp");
+    const rq = rt.upload(c.rq, "rq");
+    const outBytes = (m * stride) * esize;
+    const guarded = rt.arena.alloc(outBytes + 64, "out");
+    rt.view(Uint8Array, guarded).fill(GUARD);
+    const out = guarded.ptr + 32;
+    if (kernel.op === "gemv") {
+      const rowsum = rt.view(Int32Array, rowsums)[0];
+      rt.gemvS8(kernel)(n, k, a16.ptr, packed.ptr, rq.ptr, rowsum, hasZb ? wzp.ptr : 0, out, c.zp, c.qmin, c.qmax, 0);
+    } else {
+      rt.gemmS8(kernel)(m, n, k, a16.ptr, packed.ptr, rq.ptr, hasZb ? rowsums.ptr : 0, hasZb ? wzp.ptr : 0, out, stride, c.zp, c.qmin, c.qmax, 0);
+    }
+    const bytes = rt.view(Uint8Array, guarded);
+    const result = new Int32Array(m * n);
+    const view = esize === 4 ? new Int32Array(bytes.buffer, out, m * stride) : new Int8Array(bytes.buffer, out, m * stride);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) result[i * n + j] = view[i * stride + j];
+      for (let j = n; j < stride; j++) {
+        for (let e = 0; e < esize; e++) {
+          if (bytes[32 + (i * stride + j) * esize + e] !== GUARD) throw new Error(`wrote into the stride padding at row ${i}, col ${j}`);
+        }
+      }
+    }
+    for (let i = 0; i < 32; i++) if (bytes[i] !== GUARD) throw new Error(`wrote ${32 - i} bytes before the output`);
+    for (let i = 32 + outBytes; i < bytes.length; i++) if (bytes[i] !== GUARD) throw new Error(`wrote ${i - 32 - outBytes + 1} bytes past the output`);
+    return result;
+  });
+}
+
+/** The kernel's rq array as the reference takes it: fp32 scales as numbers rather than bit patterns. */
+function refParams(kernel: KernelInfo, rq: Int32Array): ArrayLike<number> {
+  if (kernel.requant !== "fp32") return rq;
+  const scales = new Float32Array(rq.buffer.slice(0));
+  return Array.from(rq, (v, i) => (i % 2 ? v : scales[i]));
+}
+
+function expectS8(kernel: KernelInfo, c: S8Case, got: Int32Array): void {
+  const acc = refAcc(c.m, c.n, c.k, c.a, c.b, c.za, c.zb, c.bias);
+  const want = kernel.requant === "s32"
+    ? Int32Array.from(acc, (v) => v | 0)
+    : refRequant(acc, c.n, kernel.requant as "tflite" | "single" | "fp32", refParams(kernel, c.rq), c.zp, c.qmin, c.qmax);
+  expectExact(got, want, c.n, `${kernel.name} M=${c.m} N=${c.n} K=${c.k} za=${c.za}`);
+}
+
+const MS = [1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 33];
+const NS = [1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 24, 33];
+const KS = [1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 129, 256];
+const LARGE_K = 4096;
+
+for (const kernel of KERNELS.filter((k) => k.act === "s8")) {
+  describe(kernel.name, () => {
+    const ms = kernel.op === "gemv" ? [1] : MS;
+    for (const k of KS) {
+      it(`equals the reference for K=${k}, M in [${ms.join(",")}], N in [${NS.join(",")}]`, async () => {
+        const rt = (await dyad()).runtime;
+        let seed = k * 1000;
+        for (const m of ms) for (const n of NS) {
+          const c = makeS8Case(kernel, m, n, k, seed++);
+          expectS8(kernel, c, runS8(rt, kernel, c));
+        }
+      });
+    }
+    it(`equals the reference for K=${LARGE_K}`, async () => {
+      const rt = (await dyad()).runtime;
+      let seed = 7;
+      for (const m of kernel.op === "gemv" ? [1] : [1, 4, 5, 9]) for (const n of [1, 8, 9, 17]) {
+        const c = makeS8Case(kernel, m, n, LARGE_K, seed++);
+        expectS8(kernel, c, runS8(rt, kernel, c));
+      }
+    });
+    it("saturates nothing at the extremes: all -128 activations and weights, K=4096", async () => {
+      const rt = (await dyad()).runtime;
+      const c = makeS8Case(kernel, kernel.op === "gemv" ? 1 : 5, 9, LARGE_K, 3);
+      c.a.fill(-128);
+      c.b.fill(-128);
+      expectS8(kernel, c, runS8(rt, kernel, c));
+    });
+  });
+}
+
+for (const kernel of KERNELS.filter((k) => k.act === "f32")) {
+  describe(kernel.name, () => {
+    it("equals the reference (same order of operations) on the shape grid, with clamps", async () => {
+      const rt = (await dyad()).runtime;
+      let seed = 1;
+      for (const m of MS) for (const n of NS) for (const k of [1, 2, 7, 8, 9, 33, 256]) {
+        const r = rng(seed++);
+        const a = Float32Array.from({ length: m * k }, () => r() * 2 - 1);
+        const b = Float32Array.from({ length: k * n }, () => r() * 2 - 1);
+        const bias = seed % 2 ? Float32Array.from({ length: n }, () => r()) : null;
+        const [min, max] = seed % 3 ? [-Infinity, Infinity] : [-0.5, 0.75];
+        const got = rt.arena.scope(() => {
+          const pa = rt.upload(a, "a");
+          const pb = rt.upload(b, "b");
+          const pbias = bias ? rt.upload(bias, "bias") : null;
+          const packed = rt.arena.alloc(rt.f32PackedBytes(k, n), "packed");
+          rt.packWeightsF32(k, n, pb.ptr, n, 1, pbias ? pbias.ptr : 0, packed.ptr);
+          const out = rt.arena.alloc(m * n * 4, "out");
+          rt.gemmF32(kernel)(m, n, k, pa.ptr, k, packed.ptr, out.ptr, n, min, max);
+          return rt.view(Float32Array, out, m * n).slice();
+        });
+        expectExact(got, refGemmF32(m, n, k, a, b, bias, min, max), n, `${kernel.name} M=${m} N=${n} K=${k}`);
+      }
+      expect(seed).toBeGreaterThan(1000);
+    });
+  });
+}
