@@ -1,0 +1,148 @@
+// The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto3) that the conformance cases use, decoded
+// with protobufjs. Field numbers and the DataType enum are facts of the format.
+
+import protobuf from "protobufjs";
+
+const schema = {
+  nested: {
+    onnx: {
+      nested: {
+        ModelProto: { fields: { irVersion: { type: "int64", id: 1 }, opsetImport: { rule: "repeated", type: "OperatorSetIdProto", id: 8 }, graph: { type: "GraphProto", id: 7 } } },
+        OperatorSetIdProto: { fields: { domain: { type: "string", id: 1 }, version: { type: "int64", id: 2 } } },
+        GraphProto: {
+          fields: {
+            node: { rule: "repeated", type: "NodeProto", id: 1 },
+            name: { type: "string", id: 2 },
+            initializer: { rule: "repeated", type: "TensorProto", id: 5 },
+            input: { rule: "repeated", type: "ValueInfoProto", id: 11 },
+            output: { rule: "repeated", type: "ValueInfoProto", id: 12 },
+          },
+        },
+        NodeProto: {
+          fields: {
+            input: { rule: "repeated", type: "string", id: 1 },
+            output: { rule: "repeated", type: "string", id: 2 },
+            name: { type: "string", id: 3 },
+            opType: { type: "string", id: 4 },
+            attribute: { rule: "repeated", type: "AttributeProto", id: 5 },
+            domain: { type: "string", id: 7 },
+          },
+        },
+        AttributeProto: {
+          fields: {
+            name: { type: "string", id: 1 }, f: { type: "float", id: 2 }, i: { type: "int64", id: 3 }, s: { type: "bytes", id: 4 },
+            t: { type: "TensorProto", id: 5 }, ints: { rule: "repeated", type: "int64", id: 8 }, type: { type: "int32", id: 20 },
+          },
+        },
+        ValueInfoProto: { fields: { name: { type: "string", id: 1 } } },
+        TensorProto: {
+          fields: {
+            dims: { rule: "repeated", type: "int64", id: 1 },
+            dataType: { type: "int32", id: 2 },
+            floatData: { rule: "repeated", type: "float", id: 4 },
+            int32Data: { rule: "repeated", type: "int32", id: 5 },
+            int64Data: { rule: "repeated", type: "int64", id: 7 },
+            name: { type: "string", id: 8 },
+            rawData: { type: "bytes", id: 9 },
+            doubleData: { rule: "repeated", type: "double", id: 10 },
+            uint64Data: { rule: "repeated", type: "uint64", id: 11 },
+          },
+        },
+      },
+    },
+  },
+};
+
+const root = protobuf.Root.fromJSON(schema);
+const ModelProto = root.lookupType("onnx.ModelProto");
+const TensorProtoType = root.lookupType("onnx.TensorProto");
+
+/** TensorProto.DataType. */
+export const ONNX_DTYPE: Record<number, string> = {
+  1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool", 10: "float16",
+  11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2",
+  20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
+};
+
+export interface OnnxTensor {
+  name: string;
+  dtype: string;
+  dims: number[];
+  /** Element values as numbers (4-bit types unpacked), or null for dtypes this reader does not decode. */
+  values: number[] | null;
+  /** Float outputs keep their exact float32 bits here. */
+  f32: Float32Array | null;
+}
+
+export interface OnnxNode {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, number | number[] | string>;
+}
+
+type Long = { toNumber(): number } | number;
+const num = (v: Long) => (typeof v === "number" ? v : v.toNumber());
+
+function unpackNibbles(bytes: ArrayLike<number>, count: number, signed: boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = (bytes[i >> 1] >> ((i & 1) * 4)) & 15;
+    out.push(signed && v >= 8 ? v - 16 : v);
+  }
+  return out;
+}
+
+export function decodeTensor(buf: Uint8Array): OnnxTensor {
+  const t = TensorProtoType.toObject(TensorProtoType.decode(buf), { defaults: true }) as Record<string, unknown>;
+  const dims = (t.dims as Long[]).map(num);
+  const dtype = ONNX_DTYPE[t.dataType as number] ?? `onnx-type-${t.dataType}`;
+  const count = dims.reduce((a, b) => a * b, 1);
+  const raw = t.rawData as Uint8Array;
+  const hasRaw = raw && raw.length > 0;
+  let values: number[] | null = null;
+  let f32: Float32Array | null = null;
+  const rawView = hasRaw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
+  switch (dtype) {
+    case "float32":
+      f32 = hasRaw ? new Float32Array(Uint8Array.from(raw).buffer, 0, count) : Float32Array.from(t.floatData as number[]);
+      values = Array.from(f32);
+      break;
+    case "int8": case "uint8": case "int16": case "uint16": case "int32": {
+      if (hasRaw) {
+        const read = {
+          int8: (i: number) => rawView!.getInt8(i), uint8: (i: number) => rawView!.getUint8(i),
+          int16: (i: number) => rawView!.getInt16(2 * i, true), uint16: (i: number) => rawView!.getUint16(2 * i, true),
+          int32: (i: number) => rawView!.getInt32(4 * i, true),
+        }[dtype];
+        values = Array.from({ length: count }, (_, i) => read(i));
+      } else {
+        values = (t.int32Data as number[]).slice();
+      }
+      break;
+    }
+    case "int4": case "uint4":
+      values = unpackNibbles(hasRaw ? raw : (t.int32Data as number[]), count, dtype === "int4");
+      break;
+    default:
+      values = null;
+  }
+  return { name: t.name as string, dtype, dims, values, f32 };
+}
+
+export function decodeModel(buf: Uint8Array): { nodes: OnnxNode[]; inputs: string[]; outputs: string[] } {
+  const m = ModelProto.toObject(ModelProto.decode(buf), { defaults: true }) as {
+    graph: { node: Record<string, unknown>[]; input: { name: string }[]; output: { name: string }[] };
+  };
+  const nodes = m.graph.node.map((n) => {
+    const attrs: Record<string, number | number[] | string> = {};
+    for (const a of n.attribute as Record<string, unknown>[]) {
+      // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, INTS = 7
+      const type = a.type as number;
+      attrs[a.name as string] = type === 1 ? (a.f as number) : type === 2 ? num(a.i as Long)
+        : type === 3 ? new TextDecoder().decode(a.s as Uint8Array) : (a.ints as Long[]).map(num);
+    }
+    return { opType: n.opType as string, inputs: n.input as string[], outputs: n.output as string[], attrs };
+  });
+  return { nodes, inputs: m.graph.input.map((i) => i.name), outputs: m.graph.output.map((o) => o.name) };
+}
