@@ -8,6 +8,7 @@ export {
   s8_s8_gemv_s32_1x8c2_simd, s8_s8_gemv_tflite_1x8c2_simd, s8_s8_gemv_single_1x8c2_simd, s8_s8_gemv_fp32_1x8c2_simd,
 } from "./gemm/s8-gemv-1x8c2";
 export { f32_f32_gemm_minmax_4x8_simd } from "./gemm/f32-gemm-4x8";
+export { f32_f32_gemv_minmax_1x8_simd } from "./gemm/f32-gemv-1x8";
 export {
   s32_requant_tflite_scalar, s32_requant_tflite_simd, s32_requant_single_scalar, s32_requant_single_simd,
   s32_requant_fp32_scalar, s32_requant_fp32_simd,

@@ -29,9 +29,12 @@ function makeS8Case(kernel: KernelInfo, m: number, n: number, k: number, seed: n
   const zb = new Int32Array(np);
   if (seed % 3 === 1) for (let j = 0; j < n; j++) zb[j] = [-128, 127, 0, -7][(j + seed) % 4];
   const rq = new Int32Array(np * 2);
-  for (let j = 0; j < n; j++) {
-    // Effective scales from tiny to above 1 (left shifts), per channel.
-    const real = Math.exp(-12 + r() * 12.5) / Math.max(1, k / 16);
+  // Per tensor (every channel and the padding alike: the kernel's uniform path) or per channel.
+  const perTensor = seed % 2 === 0;
+  const shared = Math.exp(-12 + r() * 12.5) / Math.max(1, k / 16);
+  for (let j = 0; j < (perTensor ? np : n); j++) {
+    // Effective scales from tiny to above 1 (left shifts).
+    const real = perTensor ? shared : Math.exp(-12 + r() * 12.5) / Math.max(1, k / 16);
     if (kernel.requant === "fp32") {
       rq[2 * j] = new Int32Array(Float32Array.of(fp32Multiplier(real, 1, 1)).buffer)[0];
     } else if (kernel.requant !== "s32") {
@@ -59,7 +62,7 @@ function runS8(rt: Runtime, kernel: KernelInfo, c: S8Case): Int32Array {
     const packed = rt.arena.alloc(rt.s8PackedBytes(k, n), "packed");
     rt.packWeightsS8(k, n, b.ptr, n, 1, 0, bias.ptr, c.za, packed.ptr);
     const a = rt.upload(c.a, "a");
-    const a16 = rt.arena.alloc(m * kp * 2, "a16");
+    const a16 = rt.arena.alloc((m + kernel.mr - 1) * kp * 2, "a16"); // the kernel contract: whole tiles of rows
     const rowsums = rt.arena.alloc(m * 4, "rowsums");
     rt.packActivationsS8(m, k, a.ptr, k, 0, a16.ptr, rowsums.ptr);
     const wzp = rt.upload(c.zb, "wzp");
@@ -147,7 +150,8 @@ for (const kernel of KERNELS.filter((k) => k.act === "f32")) {
     it("equals the reference (same order of operations) on the shape grid, with clamps", async () => {
       const rt = (await dyad()).runtime;
       let seed = 1;
-      for (const m of MS) for (const n of NS) for (const k of [1, 2, 7, 8, 9, 33, 256]) {
+      const ms = kernel.op === "gemv" ? [1] : MS;
+      for (const m of ms) for (const n of [...NS, 31, 32, 40, 64, 65]) for (const k of [1, 2, 7, 8, 9, 33, 256]) {
         const r = rng(seed++);
         const a = Float32Array.from({ length: m * k }, () => r() * 2 - 1);
         const b = Float32Array.from({ length: k * n }, () => r() * 2 - 1);
@@ -160,12 +164,13 @@ for (const kernel of KERNELS.filter((k) => k.act === "f32")) {
           const packed = rt.arena.alloc(rt.f32PackedBytes(k, n), "packed");
           rt.packWeightsF32(k, n, pb.ptr, n, 1, pbias ? pbias.ptr : 0, packed.ptr);
           const out = rt.arena.alloc(m * n * 4, "out");
-          rt.gemmF32(kernel)(m, n, k, pa.ptr, k, packed.ptr, out.ptr, n, min, max);
+          if (kernel.op === "gemv") rt.gemvF32(kernel)(n, k, pa.ptr, packed.ptr, out.ptr, min, max);
+          else rt.gemmF32(kernel)(m, n, k, pa.ptr, k, packed.ptr, out.ptr, n, min, max);
           return rt.view(Float32Array, out, m * n).slice();
         });
         expectExact(got, refGemmF32(m, n, k, a, b, bias, min, max), n, `${kernel.name} M=${m} N=${n} K=${k}`);
       }
-      expect(seed).toBeGreaterThan(1000);
+      expect(seed).toBeGreaterThan(ms.length * 100);
     });
   });
 }

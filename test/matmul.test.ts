@@ -81,8 +81,8 @@ async function runCase(c: OpCase, layout: "kn" | "nk" = "kn"): Promise<void> {
   const r = rng(c.seed + 1);
   const [alo, ahi] = [DTYPES[c.act].min, DTYPES[c.act].max];
   const [wlo, whi] = [DTYPES[c.wdt].min, DTYPES[c.wdt].max];
-  const A = c.act === "int8" ? Int8Array : Uint8Array;
-  const W = c.wdt === "int8" ? Int8Array : Uint8Array;
+  const A: { new (n: number): Int8Array | Uint8Array } = c.act === "int8" ? Int8Array : Uint8Array;
+  const W: { new (n: number): Int8Array | Uint8Array } = c.wdt === "int8" ? Int8Array : Uint8Array;
   const a = randInts(A, c.m * c.k, alo, ahi, r);
   const b = randInts(W, c.k * c.n, wlo, whi, r);
   let wdata: Int8Array | Uint8Array = b;

@@ -27,7 +27,8 @@ export class MatMulF32 {
   readonly k: number;
   readonly n: number;
   private readonly rt: Runtime;
-  private readonly kernel: KernelInfo;
+  private readonly gemm: KernelInfo;
+  private readonly gemv: KernelInfo;
   private readonly min: number;
   private readonly max: number;
   private packed: Block | null;
@@ -54,7 +55,8 @@ export class MatMulF32 {
     if (Number.isNaN(this.min) || Number.isNaN(this.max) || this.min > this.max) {
       throw new ShapeError(`matmulF32: clamp must satisfy min <= max, got [${this.min}, ${this.max}]`);
     }
-    this.kernel = rt.kernel("gemm", "f32", "f32", "minmax");
+    this.gemm = rt.kernel("gemm", "f32", "f32", "minmax");
+    this.gemv = rt.kernel("gemv", "f32", "f32", "minmax");
     this.packed = rt.arena.alloc(rt.f32PackedBytes(k, n), "matmulF32 packed weights");
     const [sk, sn] = layout === "kn" ? [n, 1] : [1, k];
     rt.arena.scope(() => {
@@ -81,7 +83,8 @@ export class MatMulF32 {
     const data = rt.arena.scope(() => {
       const a = rt.upload(x.data, "matmulF32 input");
       const out = rt.arena.alloc(rows * this.n * 4, "matmulF32 output");
-      rt.gemmF32(this.kernel)(rows, this.n, this.k, a.ptr, this.k, this.packed!.ptr, out.ptr, this.n, this.min, this.max);
+      if (rows === 1) rt.gemvF32(this.gemv)(this.n, this.k, a.ptr, this.packed!.ptr, out.ptr, this.min, this.max);
+      else rt.gemmF32(this.gemm)(rows, this.n, this.k, a.ptr, this.k, this.packed!.ptr, out.ptr, this.n, this.min, this.max);
       return rt.view(Float32Array, out, rows * this.n).slice();
     });
     return { data, shape: [...x.shape.slice(0, rank - 1), this.n] };

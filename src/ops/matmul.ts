@@ -112,7 +112,8 @@ export class MatMul {
       });
     }
 
-    // Per-channel requantization parameters, padded to a multiple of 8 channels.
+    // Per-channel requantization parameters, padded to a multiple of 8 channels with copies of the last one
+    // (so that a per-tensor panel stays uniform and the kernel can skip its transposes).
     const np = (n + 7) & ~7;
     const rq = new Int32Array(np * 2);
     this.outScale = new Float32Array(perChannel ? n : 1);
@@ -128,6 +129,11 @@ export class MatMul {
         rq[2 * j] = q.multiplier;
         rq[2 * j + 1] = q.shift;
       }
+    }
+
+    for (let j = n; j < np; j++) {
+      rq[2 * j] = rq[2 * n - 2];
+      rq[2 * j + 1] = rq[2 * n - 1];
     }
 
     // Zero points in the int8 domain; the weights' fold into the bias, per-row corrections need wzp.
@@ -188,7 +194,8 @@ export class MatMul {
     const qmin = this.output.qmin - outXor, qmax = this.output.qmax - outXor;
     const result = rt.arena.scope(() => {
       const a = rt.upload(data, "matmul input");
-      const a16 = rt.arena.alloc(batches * m * kp * 2, "matmul widened input");
+      // The GEMM reads whole tiles of MR rows: MR - 1 rows of padding after the last.
+      const a16 = rt.arena.alloc((batches * m + this.gemm.mr - 1) * kp * 2, "matmul widened input");
       const rowsums = this.hasWeightZeroPoints ? rt.arena.alloc(batches * m * 4, "matmul input row sums") : null;
       const out = rt.arena.alloc(batches * m * n * esize, "matmul output");
       rt.packActivationsS8(batches * m, k, a.ptr, k, xor, a16.ptr, rowsums ? rowsums.ptr : 0);

@@ -40,6 +40,7 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemv", "s8", "s8", "single", 1, 8, 2, "simd"),
   kernel("gemv", "s8", "s8", "fp32", 1, 8, 2, "simd"),
   kernel("gemm", "f32", "f32", "minmax", 4, 8, 1, "simd"),
+  kernel("gemv", "f32", "f32", "minmax", 1, 8, 1, "simd"),
 ]);
 
 export function familyKey(op: KernelOp, act: string, weight: string, requant: KernelRequant): string {

@@ -28,6 +28,7 @@ type GemvS8 = (
   out: Ptr, zp: number, qmin: number, qmax: number, xor: number,
 ) => void;
 type GemmF32 = (m: number, n: number, k: number, a: Ptr, aStride: number, w: Ptr, out: Ptr, outStride: number, min: number, max: number) => void;
+type GemvF32 = (n: number, k: number, a: Ptr, w: Ptr, out: Ptr, min: number, max: number) => void;
 export type RequantArray = (n: number, src: Ptr, dst: Ptr, param: number, shift: number) => void;
 
 interface DyadExports extends ArenaExports {
@@ -180,6 +181,10 @@ export class Runtime {
 
   gemmF32(kernel: KernelInfo): GemmF32 {
     return this.fn<GemmF32>(kernel.name);
+  }
+
+  gemvF32(kernel: KernelInfo): GemvF32 {
+    return this.fn<GemvF32>(kernel.name);
   }
 
   /** The array forms of the requantization modes (assembly/requant-array.ts), for tests. */

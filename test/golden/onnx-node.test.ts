@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { QTensor } from "../../src/tensor/qtensor.js";
 import { DTYPES, type IntDType, setNibble } from "../../src/tensor/dtype.js";
 import { dynamicQuantizeLinear } from "../../src/quant/dynamic.js";
-import { decodeModel, decodeTensor, ONNX_DTYPE, type OnnxNode, type OnnxTensor } from "./onnx-proto.js";
+import { decodeModel, decodeTensor, ONNX_DTYPE, type OnnxNode, type OnnxTensor } from "../../src/formats/onnx/proto.js";
 import { dyad } from "../helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../../shared/corpora/onnx/node", import.meta.url));

@@ -1,5 +1,6 @@
-// The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto3) that the conformance cases use, decoded
-// with protobufjs. Field numbers and the DataType enum are facts of the format.
+// The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto3) that dyad reads and writes, through
+// protobufjs. Field numbers and the DataType enum are facts of the format. Today the conformance tests decode
+// with it and the benchmarks build their peer models with it; the ONNX importer will build on it.
 
 import protobuf from "protobufjs";
 
@@ -34,7 +35,11 @@ const schema = {
             t: { type: "TensorProto", id: 5 }, ints: { rule: "repeated", type: "int64", id: 8 }, type: { type: "int32", id: 20 },
           },
         },
-        ValueInfoProto: { fields: { name: { type: "string", id: 1 } } },
+        ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
+        TypeProto: { fields: { tensorType: { type: "TensorTypeProto", id: 1 } } },
+        TensorTypeProto: { fields: { elemType: { type: "int32", id: 1 }, shape: { type: "TensorShapeProto", id: 2 } } },
+        TensorShapeProto: { fields: { dim: { rule: "repeated", type: "Dimension", id: 1 } } },
+        Dimension: { fields: { dimValue: { type: "int64", id: 1 }, dimParam: { type: "string", id: 2 } } },
         TensorProto: {
           fields: {
             dims: { rule: "repeated", type: "int64", id: 1 },
@@ -145,4 +150,47 @@ export function decodeModel(buf: Uint8Array): { nodes: OnnxNode[]; inputs: strin
     return { opType: n.opType as string, inputs: n.input as string[], outputs: n.output as string[], attrs };
   });
   return { nodes, inputs: m.graph.input.map((i) => i.name), outputs: m.graph.output.map((o) => o.name) };
+}
+
+// ---- building models (benchmarks build their onnxruntime-web peers with this) ----
+
+export const ONNX_TYPE_ID: Record<string, number> = Object.fromEntries(Object.entries(ONNX_DTYPE).map(([id, name]) => [name, Number(id)]));
+
+export interface TensorInit {
+  name: string;
+  dtype: "float32" | "int8" | "uint8" | "int32";
+  dims: number[];
+  data: Float32Array | Int8Array | Uint8Array | Int32Array;
+}
+
+export interface GraphSpec {
+  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string }[];
+  inputs: { name: string; dtype: string; dims: number[] }[];
+  outputs: { name: string; dtype: string; dims: number[] }[];
+  initializers: TensorInit[];
+  opset: number;
+}
+
+const valueInfo = (v: { name: string; dtype: string; dims: number[] }) => ({
+  name: v.name,
+  type: { tensorType: { elemType: ONNX_TYPE_ID[v.dtype], shape: { dim: v.dims.map((d) => ({ dimValue: d })) } } },
+});
+
+/** Serializes a one-graph model with raw little-endian initializers. */
+export function encodeModel(g: GraphSpec): Uint8Array {
+  const model = ModelProto.fromObject({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: g.opset }],
+    graph: {
+      name: "dyad",
+      node: g.nodes.map((n) => ({ input: n.inputs, output: n.outputs, opType: n.opType, domain: n.domain ?? "" })),
+      initializer: g.initializers.map((t) => ({
+        name: t.name, dims: t.dims, dataType: ONNX_TYPE_ID[t.dtype],
+        rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      })),
+      input: g.inputs.map(valueInfo),
+      output: g.outputs.map(valueInfo),
+    },
+  });
+  return ModelProto.encode(model).finish();
 }
