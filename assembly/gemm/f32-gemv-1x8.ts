@@ -1,7 +1,7 @@
 // f32_f32_gemv_minmax_1x8_simd: one float32 row times packed float32 weights (pack_w_f32_8), M = 1.
 //
-// Four panels (32 columns) at a time: eight independent accumulators hide the add latency while weights
-// stream from memory. Each output still sums k = 0..K-1 in order, bias first, exactly like the GEMM, so a
+// Two panels (16 columns) at a time: four independent accumulator chains hide part of the add latency; four
+// panels need more than x64's 16 vector registers and run slower. Each output still sums k = 0..K-1 in order, bias first, exactly like the GEMM, so a
 // row's result does not depend on which kernel computed it.
 
 import { f32_panel_bytes } from "./pack";
@@ -27,35 +27,33 @@ import { f32_panel_bytes } from "./pack";
 export function f32_f32_gemv_minmax_1x8_simd(n: i32, k: i32, a: usize, w: usize, out: usize, min: f32, max: f32): void {
   const panelBytes = f32_panel_bytes(k);
   const vmin = f32x4.splat(min), vmax = f32x4.splat(max);
+  const end = a + (<usize>k << 2);
   let n0 = 0;
-  for (; n0 + 32 <= n; n0 += 32) {
+  for (; n0 + 16 <= n; n0 += 16) {
     const p0 = w + <usize>(n0 >> 3) * panelBytes;
-    const p1 = p0 + panelBytes, p2 = p1 + panelBytes, p3 = p2 + panelBytes;
+    const p1 = p0 + panelBytes;
     let c0 = v128.load(p0), c1 = v128.load(p0, 16), c2 = v128.load(p1), c3 = v128.load(p1, 16);
-    let c4 = v128.load(p2), c5 = v128.load(p2, 16), c6 = v128.load(p3), c7 = v128.load(p3, 16);
-    let off: usize = 32;
+    let pw = p0 + 32, pv = p1 + 32;
     let pa = a;
-    for (let kk = 0; kk < k; kk++) {
+    while (pa < end) {
       const s = v128.load32_splat(pa);
-      c0 = f32x4.add(c0, f32x4.mul(s, v128.load(p0 + off))); c1 = f32x4.add(c1, f32x4.mul(s, v128.load(p0 + off, 16)));
-      c2 = f32x4.add(c2, f32x4.mul(s, v128.load(p1 + off))); c3 = f32x4.add(c3, f32x4.mul(s, v128.load(p1 + off, 16)));
-      c4 = f32x4.add(c4, f32x4.mul(s, v128.load(p2 + off))); c5 = f32x4.add(c5, f32x4.mul(s, v128.load(p2 + off, 16)));
-      c6 = f32x4.add(c6, f32x4.mul(s, v128.load(p3 + off))); c7 = f32x4.add(c7, f32x4.mul(s, v128.load(p3 + off, 16)));
+      const b0 = v128.load(pw), b1 = v128.load(pw, 16), b2 = v128.load(pv), b3 = v128.load(pv, 16);
+      c0 = f32x4.add(c0, f32x4.mul(s, b0)); c1 = f32x4.add(c1, f32x4.mul(s, b1));
+      c2 = f32x4.add(c2, f32x4.mul(s, b2)); c3 = f32x4.add(c3, f32x4.mul(s, b3));
       pa += 4;
-      off += 32;
+      pw += 32;
+      pv += 32;
     }
     const dst = out + (<usize>n0 << 2);
     store8(dst, c0, c1, vmin, vmax, 8);
     store8(dst + 32, c2, c3, vmin, vmax, 8);
-    store8(dst + 64, c4, c5, vmin, vmax, 8);
-    store8(dst + 96, c6, c7, vmin, vmax, 8);
   }
   for (; n0 < n; n0 += 8) {
     const p0 = w + <usize>(n0 >> 3) * panelBytes;
     let c0 = v128.load(p0), c1 = v128.load(p0, 16);
     let pw = p0 + 32;
     let pa = a;
-    for (let kk = 0; kk < k; kk++) {
+    while (pa < end) {
       const s = v128.load32_splat(pa);
       c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pw)));
       c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pw, 16)));
