@@ -1,0 +1,18 @@
+// The README's example, as written there, must run.
+import { it, expect } from "vitest";
+import { readFileSync } from "node:fs";
+
+it("the README example runs", async () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const code = readme.match(/```ts\n([\s\S]*?)```/)![1]
+    .replace(/^import .*$/m, "")
+    .replace(/^const dyad = await loadDyad\(\);$/m, "const dyad = await loadDyad();");
+  const mod = await import("../src/node.js");
+  const run = new Function("loadDyad", "QTensor", "activationClamp", `return (async () => { ${code}; return y; })();`);
+  const y = await run(mod.loadDyad, mod.QTensor, mod.activationClamp);
+  expect(y.dtype).toBe("int8");
+  expect(y.shape).toEqual([128, 3072]);
+  // ReLU6 at scale 0.05 and zero point 4 clamps to [4, 4 + 6 / 0.05].
+  expect(Math.min(...y.data)).toBeGreaterThanOrEqual(4);
+  expect(Math.max(...y.data)).toBeLessThanOrEqual(124);
+});
