@@ -61,10 +61,14 @@ function runS8(rt: Runtime, kernel: KernelInfo, c: S8Case): Int32Array {
     const bias = rt.upload(biasIn, "bias");
     const packed = rt.arena.alloc(rt.s8PackedBytes(k, n), "packed");
     rt.packWeightsS8(k, n, b.ptr, n, 1, 0, bias.ptr, c.za, packed.ptr);
-    const a = rt.upload(c.a, "a");
+    // Activations with a prime row stride on odd cases: the packer must read only K of each row.
+    const aStride = c.outPad ? k + 3 : k;
+    const strided = new Int8Array(m * aStride).fill(99);
+    for (let i = 0; i < m; i++) strided.set(c.a.subarray(i * k, (i + 1) * k), i * aStride);
+    const a = rt.upload(strided, "a");
     const a16 = rt.arena.alloc((m + kernel.mr - 1) * kp * 2, "a16"); // the kernel contract: whole tiles of rows
     const rowsums = rt.arena.alloc(m * 4, "rowsums");
-    rt.packActivationsS8(m, k, a.ptr, k, 0, a16.ptr, rowsums.ptr);
+    rt.packActivationsS8(m, k, a.ptr, aStride, 0, a16.ptr, rowsums.ptr);
     const wzp = rt.upload(c.zb, "wzp");
     const rq = rt.upload(c.rq, "rq");
     const outBytes = (m * stride) * esize;
@@ -174,3 +178,55 @@ for (const kernel of KERNELS.filter((k) => k.act === "f32")) {
     });
   });
 }
+
+describe("packed layouts", () => {
+  it("int8 panels take exactly s8PackedBytes = ceil(N/8) * (32 + 8 * roundup(K, 2)) and write nothing past it", async () => {
+    const rt = (await dyad()).runtime;
+    for (const [k, n] of [[1, 1], [2, 8], [3, 9], [17, 31], [64, 64], [129, 33]]) {
+      const bytes = rt.s8PackedBytes(k, n);
+      expect(bytes).toBe(Math.ceil(n / 8) * (32 + 8 * (k + (k & 1))));
+      rt.arena.scope(() => {
+        const b = rt.upload(randInts(Int8Array, k * n, -128, 127, rng(k * n)), "b");
+        const out = rt.arena.alloc(bytes + 64, "packed");
+        rt.view(Uint8Array, out).fill(GUARD);
+        rt.packWeightsS8(k, n, b.ptr, n, 1, 0, 0, 0, out.ptr);
+        expect(rt.view(Uint8Array, out).subarray(bytes).every((v) => v === GUARD)).toBe(true);
+      });
+    }
+  });
+  it("float32 panels take exactly f32PackedBytes = ceil(N/8) * (32 + 32 * K) and write nothing past it", async () => {
+    const rt = (await dyad()).runtime;
+    for (const [k, n] of [[1, 1], [3, 9], [17, 31], [64, 64]]) {
+      const bytes = rt.f32PackedBytes(k, n);
+      expect(bytes).toBe(Math.ceil(n / 8) * (32 + 32 * k));
+      rt.arena.scope(() => {
+        const b = rt.upload(new Float32Array(k * n).fill(1), "b");
+        const out = rt.arena.alloc(bytes + 64, "packed");
+        rt.view(Uint8Array, out).fill(GUARD);
+        rt.packWeightsF32(k, n, b.ptr, n, 1, 0, out.ptr);
+        expect(rt.view(Uint8Array, out).subarray(bytes).every((v) => v === GUARD)).toBe(true);
+      });
+    }
+  });
+  it("widening uint8 activations flips the sign bit and sums rows in the int8 domain", async () => {
+    const rt = (await dyad()).runtime;
+    const [m, k] = [3, 37];
+    const a = randInts(Uint8Array, m * k, 0, 255, rng(5));
+    const [wide, sums] = rt.arena.scope(() => {
+      const src = rt.upload(a, "a");
+      const out = rt.arena.alloc(m * 38 * 2, "a16");
+      const rs = rt.arena.alloc(m * 4, "sums");
+      rt.packActivationsS8(m, k, src.ptr, k, 0x80, out.ptr, rs.ptr);
+      return [rt.view(Int16Array, out).slice(), rt.view(Int32Array, rs).slice()];
+    });
+    for (let i = 0; i < m; i++) {
+      let sum = 0;
+      for (let j = 0; j < 38; j++) {
+        const want = j < k ? a[i * k + j] - 128 : 0;
+        expect(wide[i * 38 + j]).toBe(want);
+        sum += want;
+      }
+      expect(sums[i]).toBe(sum);
+    }
+  });
+});

@@ -1,0 +1,40 @@
+// Loading from each kind of source, the feature probe, and kernel selection from the table.
+import { describe, it, expect } from "vitest";
+import { readFileSync } from "node:fs";
+import { Dyad, DEFAULT_WASM_URL } from "../src/dyad.js";
+import { probeFeatures } from "../src/runtime/runtime.js";
+import { KERNELS } from "../src/runtime/kernels.js";
+import { QTensor } from "../src/tensor/qtensor.js";
+
+const bytes = readFileSync(DEFAULT_WASM_URL);
+
+async function smoke(d: Dyad): Promise<number[]> {
+  const op = d.matmul({
+    weights: new QTensor({ dtype: "int8", shape: [3, 2], data: Int8Array.of(1, 2, 3, 4, 5, 6) }),
+    input: { dtype: "int8", zeroPoint: 1 }, output: { dtype: "int32" },
+  });
+  return Array.from(op.run({ data: Int8Array.of(2, 3, 4), shape: [1, 3] }).data);
+}
+
+describe("runtime", () => {
+  it("loads from a compiled WebAssembly.Module (the Workers path), from bytes, and from an ArrayBuffer", async () => {
+    const want = [1 * 1 + 2 * 3 + 3 * 5, 1 * 2 + 2 * 4 + 3 * 6];
+    expect(await smoke(await Dyad.load(new WebAssembly.Module(bytes)))).toEqual(want);
+    expect(await smoke(await Dyad.load(bytes))).toEqual(want);
+    expect(await smoke(await Dyad.load(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)))).toEqual(want);
+  });
+  it("probes SIMD128 and selects one kernel per family from the table", async () => {
+    expect(probeFeatures().simd).toBe(true);
+    const d = await Dyad.load(bytes);
+    const families = new Set(KERNELS.map((k) => `${k.op}/${k.act}/${k.weight}/${k.requant}`));
+    expect(d.kernels.length).toBe(families.size);
+    for (const k of d.kernels) expect(k.name).toMatch(/^(s8|f32)_(s8|f32)_(gemm|gemv)_(s32|tflite|single|fp32|minmax)_\d+x\d+(c\d+)?_simd$/);
+  });
+  it("keeps engines independent: each has its own memory", async () => {
+    const a = await Dyad.load(bytes);
+    const b = await Dyad.load(bytes);
+    a.runtime.arena.alloc(1 << 20, "x");
+    expect(b.memory.usedBytes).toBe(0);
+    expect(a.memory.usedBytes).toBeGreaterThan(1 << 20);
+  });
+});
