@@ -4,22 +4,13 @@
 // results are identical on every engine. The result is clamped to [min, max] (fused activation).
 
 import { f32_panel_bytes } from "./pack";
-
-// @ts-ignore: decorator
-@lazy const scratch: usize = memory.data(32, 16);
+import { store_2x_partial } from "./store";
 
 // @ts-ignore: decorator
 @inline function store_row(dst: usize, lo: v128, hi: v128, vmin: v128, vmax: v128, nc: i32): void {
   lo = f32x4.pmin(f32x4.pmax(lo, vmin), vmax);
   hi = f32x4.pmin(f32x4.pmax(hi, vmin), vmax);
-  if (nc == 8) {
-    v128.store(dst, lo);
-    v128.store(dst, hi, 16);
-  } else {
-    v128.store(scratch, lo);
-    v128.store(scratch, hi, 16);
-    memory.copy(dst, scratch, <usize>nc << 2);
-  }
+  store_2x_partial(dst, lo, hi, <usize>nc << 2);
 }
 
 export function f32_f32_gemm_minmax_4x8_simd(

@@ -5,23 +5,14 @@
 // row's result does not depend on which kernel computed it.
 
 import { f32_panel_bytes } from "./pack";
-
-// @ts-ignore: decorator
-@lazy const scratch: usize = memory.data(32, 16);
+import { store_2x_partial } from "./store";
 
 /** Clamps and stores 8 lanes, `nc` of them. */
 // @ts-ignore: decorator
 @inline function store8(dst: usize, lo: v128, hi: v128, vmin: v128, vmax: v128, nc: i32): void {
   lo = f32x4.pmin(f32x4.pmax(lo, vmin), vmax);
   hi = f32x4.pmin(f32x4.pmax(hi, vmin), vmax);
-  if (nc >= 8) {
-    v128.store(dst, lo);
-    v128.store(dst, hi, 16);
-  } else {
-    v128.store(scratch, lo);
-    v128.store(scratch, hi, 16);
-    memory.copy(dst, scratch, <usize>nc << 2);
-  }
+  store_2x_partial(dst, lo, hi, <usize>min(nc, 8) << 2);
 }
 
 export function f32_f32_gemv_minmax_1x8_simd(n: i32, k: i32, a: usize, w: usize, out: usize, min: f32, max: f32): void {

@@ -18,36 +18,21 @@
 
 import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant_x4, output_stage_x4 } from "../requant";
 import { s8_panel_bytes } from "./pack";
+import { store_2x_partial, store_1x8_partial } from "./store";
 
 /** Mode for int32 output without requantization. */
 const MODE_S32: i32 = 3;
 
-// @ts-ignore: decorator
-@lazy const scratch: usize = memory.data(32, 16);
-
 /** One row of 8 int32 to an int32 output row, `nc` of them. */
 // @ts-ignore: decorator
 @inline function store_row_s32(dst: usize, lo: v128, hi: v128, nc: i32): void {
-  if (nc == 8) {
-    v128.store(dst, lo);
-    v128.store(dst, hi, 16);
-  } else {
-    v128.store(scratch, lo);
-    v128.store(scratch, hi, 16);
-    memory.copy(dst, scratch, <usize>nc << 2);
-  }
+  store_2x_partial(dst, lo, hi, <usize>nc << 2);
 }
 
 /** One row of 8 requantized lanes (already within [qmin, qmax]) to an int8 output row, `nc` of them. */
 // @ts-ignore: decorator
 @inline function store_row_s8(dst: usize, lo: v128, hi: v128, xor: v128, nc: i32): void {
-  const b = v128.xor(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(lo, hi), i16x8.splat(0)), xor);
-  if (nc == 8) {
-    v128.store64_lane(dst, b, 0);
-  } else {
-    v128.store(scratch, b);
-    memory.copy(dst, scratch, <usize>nc);
-  }
+  store_1x8_partial(dst, v128.xor(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(lo, hi), i16x8.splat(0)), xor), <usize>nc);
 }
 
 /** Transposes a 4x4 block of int32 given as four rows; returns it as four columns through `out`. */

@@ -8,6 +8,7 @@
 
 import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant, output_stage } from "../requant";
 import { s8_panel_bytes } from "./pack";
+import { store_2x_partial } from "./store";
 
 const MODE_S32: i32 = 3;
 
@@ -53,15 +54,7 @@ const MODE_S32: i32 = 3;
     }
     const nc = min(8, n - n0);
     if (mode == MODE_S32) {
-      const dst = out + (<usize>n0 << 2);
-      if (nc == 8) {
-        v128.store(dst, c0);
-        v128.store(dst, c1, 16);
-      } else {
-        v128.store(lanes, c0);
-        v128.store(lanes, c1, 16);
-        memory.copy(dst, lanes, <usize>nc << 2);
-      }
+      store_2x_partial(out + (<usize>n0 << 2), c0, c1, <usize>nc << 2);
     } else {
       v128.store(lanes, c0);
       v128.store(lanes, c1, 16);
