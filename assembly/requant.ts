@@ -141,6 +141,16 @@ export const MODE_TFLITE: i32 = 0;
 export const MODE_SINGLE: i32 = 1;
 export const MODE_FP32: i32 = 2;
 
+/** True when the eight (param, shift) pairs at q (a kernel's per-channel parameter array) are all equal. */
+// @ts-ignore: decorator
+@inline export function uniform_params(q: usize): bool {
+  const first = i64x2.splat(load<i64>(q));
+  return v128.all_true<i64>(v128.and(
+    v128.and(i64x2.eq(v128.load(q), first), i64x2.eq(v128.load(q, 16), first)),
+    v128.and(i64x2.eq(v128.load(q, 32), first), i64x2.eq(v128.load(q, 48), first)),
+  ));
+}
+
 /** One accumulator through mode `mode`; `param` is the multiplier (or the f32 scale's bits). */
 // @ts-ignore: decorator
 @inline export function requant(mode: i32, acc: i32, param: i32, shift: i32): i32 {

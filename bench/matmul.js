@@ -1,6 +1,6 @@
 // The matmul suite: dyad int8 (uint8 activations x int8 weights, ONNX QLinearMatMul semantics), dyad fp32 and
-// onnxruntime-web's QLinearMatMul and MatMul, side by side in one run, one tinybench per shape. Before timing,
-// dyad's int8 output is checked against onnxruntime-web's, element for element.
+// onnxruntime-web's QLinearMatMul and MatMul, side by side in one run, interleaved in rounds per shape. Before
+// timing, dyad's int8 output is checked against onnxruntime-web's, element for element.
 
 import { Bench } from "tinybench";
 import { QTensor } from "../dist/index.js";
@@ -17,6 +17,23 @@ export const MATMUL_SHAPES_QUICK = [[256, 256, 256], [1, 1024, 1024], [128, 768,
 function lcg(seed) {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+/**
+ * Medians that survive a noisy, shared machine: several rounds, each timing every engine briefly (the order
+ * reversed every other round), then the median of each engine's per-round medians.
+ */
+async function measureInRounds(tasks, quick) {
+  const rounds = quick ? 3 : 7;
+  const perRound = new Map(tasks.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const bench = new Bench({ time: quick ? 60 : 120, warmupTime: r === 0 ? 100 : 20, iterations: 3, warmupIterations: 2 });
+    for (const [name, fn] of r % 2 ? [...tasks].reverse() : tasks) bench.add(name, fn);
+    await bench.run();
+    for (const task of bench.tasks) perRound.get(task.name).push(task.result.latency.p50);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  return tasks.map(([name]) => [name, median(perRound.get(name))]);
 }
 
 export async function benchMatmul({ dyad, ort, quick, log }) {
@@ -41,9 +58,7 @@ export async function benchMatmul({ dyad, ort, quick, log }) {
     const xq = { data: a8, shape: [m, k] };
     const xf = { data: af, shape: [m, k] };
 
-    const bench = new Bench({ time: quick ? 150 : 600, warmupTime: quick ? 30 : 100, iterations: 5, warmupIterations: 2 });
-    bench.add("dyad", () => { int8.run(xq); });
-    bench.add("dyad-fp32", () => { fp32.run(xf); });
+    const tasks = [["dyad", () => { int8.run(xq); }], ["dyad-fp32", () => { fp32.run(xf); }]];
     const sessions = [];
     if (ort) {
       const s8 = await ortQLinearMatMul(ort, q);
@@ -55,13 +70,10 @@ export async function benchMatmul({ dyad, ort, quick, log }) {
       const ours = int8.run(xq).data;
       const diff = ours.findIndex((v, i) => v !== theirs[i]);
       if (diff >= 0) throw new Error(`${shape}: dyad and onnxruntime-web differ at element ${diff}: ${ours[diff]} vs ${theirs[diff]}`);
-      bench.add("ort-web", async () => { await s8.run(feed8); });
-      bench.add("ort-web-fp32", async () => { await sf.run(feedf); });
+      tasks.push(["ort-web", async () => { await s8.run(feed8); }], ["ort-web-fp32", async () => { await sf.run(feedf); }]);
     }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const ms = task.result.latency.p50;
-      records.push({ suite: "matmul", case: shape, engine: task.name, ms, gops: ops / ms / 1e6 });
+    for (const [engine, ms] of await measureInRounds(tasks, quick)) {
+      records.push({ suite: "matmul", case: shape, engine, ms, gops: ops / ms / 1e6 });
     }
     log?.(shape);
     int8.dispose();

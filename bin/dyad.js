@@ -6,6 +6,7 @@ import { writeFile, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { loadDyad } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
+import { benchKernels } from "../bench/kernels.js";
 import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
 
@@ -35,6 +36,7 @@ async function bench(args) {
   console.log(peer.ort ? `peer: onnxruntime-web ${peer.version} (wasm, 1 thread)` : `peer: none, ${peer.reason}`);
   const records = await benchMatmul({ dyad, ort: peer.ort, quick, log: (c) => process.stderr.write(`  measured ${c}\n`) });
   console.log("\n" + formatReport(records));
+  if (!quick) console.log("\nevery kernel of the table, called directly:\n" + (await benchKernels({ dyad, quick })));
   if (jsonFile) {
     await writeFile(jsonFile, JSON.stringify(records, null, 2) + "\n");
     console.log(`\nwrote ${records.length} records to ${jsonFile}`);

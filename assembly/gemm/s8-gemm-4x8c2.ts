@@ -16,7 +16,7 @@
 //
 // rq: per column j (N rounded up to 8), two int32 at rq + 8j: the multiplier (or f32 scale bits) and shift.
 
-import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant_x4, output_stage_x4 } from "../requant";
+import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant_x4, output_stage_x4, uniform_params } from "../requant";
 import { s8_panel_bytes } from "./pack";
 import { store_2x_partial, store_1x8_partial } from "./store";
 
@@ -79,11 +79,7 @@ const MODE_S32: i32 = 3;
     const bias0 = v128.load(panel), bias1 = v128.load(panel, 16);
     // Per-tensor quantization (or equal channels): one multiplier and shift for the whole panel, no transposes.
     const q = rq + (<usize>n0 << 3);
-    const first = i64x2.splat(load<i64>(q));
-    const uniform = mode != MODE_S32 && v128.all_true<i64>(v128.and(
-      v128.and(i64x2.eq(v128.load(q), first), i64x2.eq(v128.load(q, 16), first)),
-      v128.and(i64x2.eq(v128.load(q, 32), first), i64x2.eq(v128.load(q, 48), first)),
-    ));
+    const uniform = mode != MODE_S32 && uniform_params(q);
     const param = load<i32>(q), shift = load<i32>(q, 4);
     for (let m0 = 0; m0 < m; m0 += 4) {
       // Rows past M read the padding rows of A (see the contract above) and are never stored.

@@ -2,13 +2,16 @@
 //
 // Same packed panels as the GEMM (pack.ts), but a loop of its own: no row blocking, two k-pairs per step
 // into two independent accumulator pairs (shorter dependency chains while weights stream from memory), and
-// a scalar epilogue per output channel, which costs nothing next to K multiply-adds per output.
+// the SIMD requantization when a panel's channels share their parameters (per tensor), else a scalar one per
+// channel.
 //
 // `rowsum` is the activation row's int8 sum (used only when `wzp` is not 0).
 
-import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant, output_stage } from "../requant";
+import {
+  MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant, output_stage, requant_x4, output_stage_x4, uniform_params,
+} from "../requant";
 import { s8_panel_bytes } from "./pack";
-import { store_2x_partial } from "./store";
+import { store_2x_partial, store_1x8_partial } from "./store";
 
 const MODE_S32: i32 = 3;
 
@@ -55,6 +58,13 @@ const MODE_S32: i32 = 3;
     const nc = min(8, n - n0);
     if (mode == MODE_S32) {
       store_2x_partial(out + (<usize>n0 << 2), c0, c1, <usize>nc << 2);
+    } else if (uniform_params(rq + (<usize>n0 << 3))) {
+      // One multiplier and shift for all eight channels (per-tensor quantization): SIMD requantization.
+      const param = load<i32>(rq + (<usize>n0 << 3)), shift = load<i32>(rq + (<usize>n0 << 3), 4);
+      const r0 = output_stage_x4(requant_x4(mode, c0, param, shift), zp, lo, hi);
+      const r1 = output_stage_x4(requant_x4(mode, c1, param, shift), zp, lo, hi);
+      const b = v128.xor(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.splat(0)), i8x16.splat(<i8>xor));
+      store_1x8_partial(out + <usize>n0, b, <usize>nc);
     } else {
       v128.store(lanes, c0);
       v128.store(lanes, c1, 16);
