@@ -1,7 +1,8 @@
 // f32_f32_gemv_minmax_1x8_simd: one float32 row times packed float32 weights (pack_w_f32_8), M = 1.
 //
-// Two panels (16 columns) at a time: four independent accumulator chains hide part of the add latency; four
-// panels need more than x64's 16 vector registers and run slower. Each output still sums k = 0..K-1 in order, bias first, exactly like the GEMM, so a
+// Three panels (24 columns) at a time: three weight streams keep more memory requests in flight (this kernel
+// is bound by memory bandwidth at 4096x4096) and six accumulator chains hide the add latency; four panels run
+// out of x64's 16 vector registers. Each output still sums k = 0..K-1 in order, bias first, exactly like the GEMM, so a
 // row's result does not depend on which kernel computed it.
 
 import { f32_panel_bytes } from "./pack";
@@ -20,24 +21,25 @@ export function f32_f32_gemv_minmax_1x8_simd(n: i32, k: i32, a: usize, w: usize,
   const vmin = f32x4.splat(min), vmax = f32x4.splat(max);
   const end = a + (<usize>k << 2);
   let n0 = 0;
-  for (; n0 + 16 <= n; n0 += 16) {
+  for (; n0 + 24 <= n; n0 += 24) {
     const p0 = w + <usize>(n0 >> 3) * panelBytes;
-    const p1 = p0 + panelBytes;
-    let c0 = v128.load(p0), c1 = v128.load(p0, 16), c2 = v128.load(p1), c3 = v128.load(p1, 16);
-    let pw = p0 + 32, pv = p1 + 32;
+    const pb = panelBytes;
+    let c0 = v128.load(p0), c1 = v128.load(p0, 16), c2 = v128.load(p0 + pb), c3 = v128.load(p0 + pb, 16);
+    let c4 = v128.load(p0 + 2 * pb), c5 = v128.load(p0 + 2 * pb, 16);
+    let pw = p0 + 32;
     let pa = a;
     while (pa < end) {
       const s = v128.load32_splat(pa);
-      const b0 = v128.load(pw), b1 = v128.load(pw, 16), b2 = v128.load(pv), b3 = v128.load(pv, 16);
-      c0 = f32x4.add(c0, f32x4.mul(s, b0)); c1 = f32x4.add(c1, f32x4.mul(s, b1));
-      c2 = f32x4.add(c2, f32x4.mul(s, b2)); c3 = f32x4.add(c3, f32x4.mul(s, b3));
+      c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pw))); c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pw, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(s, v128.load(pw + pb))); c3 = f32x4.add(c3, f32x4.mul(s, v128.load(pw + pb, 16)));
+      c4 = f32x4.add(c4, f32x4.mul(s, v128.load(pw + 2 * pb))); c5 = f32x4.add(c5, f32x4.mul(s, v128.load(pw + 2 * pb, 16)));
       pa += 4;
       pw += 32;
-      pv += 32;
     }
     const dst = out + (<usize>n0 << 2);
     store8(dst, c0, c1, vmin, vmax, 8);
     store8(dst + 32, c2, c3, vmin, vmax, 8);
+    store8(dst + 64, c4, c5, vmin, vmax, 8);
   }
   for (; n0 < n; n0 += 8) {
     const p0 = w + <usize>(n0 >> 3) * panelBytes;
