@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// dyad CLI (DESIGN.md §6). `bench` runs the kernel benchmarks; `run` and `inspect` need the model importers
-// (TFLite, ONNX), which are not part of this release yet, and say so.
+// dyad CLI (DESIGN.md §6): `run` and `inspect` for models (TFLite today), `bench` for the kernel benchmarks.
 
 import { writeFile, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { loadDyad } from "../dist/node.js";
+import { loadDyad, parseTflite, inspectTflite, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
 import { loadOrtWeb } from "../bench/peers.js";
@@ -12,8 +11,9 @@ import { formatReport } from "../bench/report.js";
 
 const USAGE = `usage:
   dyad bench [--quick] [--json FILE]   kernel benchmarks, dyad and its peers side by side
-  dyad run <model> [--input FILE]... [--json] [--repeat N]
-  dyad inspect <model>`;
+  dyad run <model> [--input FILE]... [--json] [--repeat N] [--profile]
+                                       one --input per model input, raw little-endian or .csv numbers
+  dyad inspect <model>                 operators, tensors, dtypes, quantization parameters`;
 
 function fail(message, code = 2) {
   process.stderr.write(`dyad: ${message}\n`);
@@ -43,6 +43,91 @@ async function bench(args) {
   }
 }
 
+const ARRAYS = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array };
+
+async function readInput(file, info, index) {
+  const ctor = ARRAYS[info.dtype];
+  if (!ctor) fail(`input ${index} (${info.name}) has dtype ${info.dtype}, which run cannot read from a file`);
+  const count = info.shape.reduce((a, b) => a * b, 1);
+  const bytes = await readFile(file);
+  let data;
+  if (file.endsWith(".csv")) {
+    const values = bytes.toString("utf8").split(/[\s,]+/).filter(Boolean).map(Number);
+    if (values.some((v) => !Number.isFinite(v))) fail(`${file}: not a list of numbers`);
+    data = ctor.from(values);
+  } else {
+    if (bytes.length !== count * ctor.BYTES_PER_ELEMENT) {
+      fail(`${file}: input ${index} (${info.name}) is ${info.dtype} [${info.shape.join(", ")}], ${count * ctor.BYTES_PER_ELEMENT} bytes; the file has ${bytes.length}`);
+    }
+    data = new ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  }
+  if (data.length !== count) fail(`${file}: input ${index} (${info.name}) needs ${count} values, the file has ${data.length}`);
+  return data;
+}
+
+function option(args, name) {
+  const values = [];
+  args.forEach((a, i) => { if (a === name) values.push(args[i + 1]); });
+  if (values.some((v) => v === undefined || v.startsWith("--"))) fail(`${name} needs a value`);
+  return values;
+}
+
+async function run(args) {
+  const file = args[0];
+  if (!file || file.startsWith("--")) fail(`run needs a model file\n${USAGE}`);
+  const inputs = option(args, "--input");
+  const repeat = Number(option(args, "--repeat")[0] ?? 1);
+  if (!Number.isInteger(repeat) || repeat < 1) fail("--repeat needs a positive integer");
+  const json = args.includes("--json");
+  const profile = args.includes("--profile");
+  const t0 = performance.now();
+  const dyad = await loadDyad();
+  const model = dyad.loadModel(new Uint8Array(await readFile(file)));
+  const loadMs = performance.now() - t0;
+  if (inputs.length !== 0 && inputs.length !== model.inputs.length) {
+    fail(`the model has ${model.inputs.length} inputs (${model.inputs.map((t) => t.name).join(", ")}); got ${inputs.length} --input`);
+  }
+  const data = inputs.length
+    ? await Promise.all(model.inputs.map((t, i) => readInput(inputs[i], t, i)))
+    : model.inputs.map((t) => {
+        process.stderr.write(`dyad: no --input for ${t.name}; using zeros\n`);
+        return new ARRAYS[t.dtype](t.shape.reduce((a, b) => a * b, 1));
+      });
+  const times = [];
+  const opTimes = new Map();
+  let outputs;
+  for (let r = 0; r < repeat; r++) {
+    const t = performance.now();
+    outputs = model.run(data, profile ? { profile: (op, i, ms) => opTimes.set(i, { op, ms: (opTimes.get(i)?.ms ?? 0) + ms }) } : {});
+    times.push(performance.now() - t);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const timing = { loadMs, firstRunMs: times[0], medianRunMs: sorted[sorted.length >> 1] };
+  const plain = outputs.map((o) => ({ name: o.name, dtype: o.dtype, shape: [...o.shape], data: Array.from(o.data, Number) }));
+  if (json) {
+    console.log(JSON.stringify({ outputs: plain, timing }));
+  } else {
+    for (const o of outputs) {
+      const values = Array.from(o.data, Number);
+      const head = values.slice(0, 16).join(", ") + (values.length > 16 ? `, ... (${values.length} values)` : "");
+      console.log(`${o.name}: ${o.dtype} [${o.shape.join(", ")}]${o.scale !== null ? ` scale=${o.scale} zp=${o.zeroPoint}` : ""}\n  ${head}`);
+    }
+    console.log(`load ${timing.loadMs.toFixed(1)} ms, first run ${timing.firstRunMs.toFixed(2)} ms, median of ${repeat} ${timing.medianRunMs.toFixed(2)} ms; arena ${model.memory.arenaBytes} bytes (${model.memory.unplannedBytes} unplanned)`);
+  }
+  if (profile) {
+    const total = [...opTimes.values()].reduce((a, b) => a + b.ms, 0);
+    for (const [i, { op, ms }] of [...opTimes].sort((a, b) => a[0] - b[0])) {
+      process.stderr.write(`op${i} ${op}`.padEnd(28) + `${(ms / repeat).toFixed(3).padStart(9)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)}%\n`);
+    }
+  }
+  model.dispose();
+}
+
+async function inspect(args) {
+  if (!args[0]) fail(`inspect needs a model file\n${USAGE}`);
+  console.log(inspectTflite(parseTflite(new Uint8Array(await readFile(args[0])))));
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "bench":
@@ -50,7 +135,12 @@ switch (command) {
     break;
   case "run":
   case "inspect":
-    fail(`'${command}' needs the TFLite/ONNX model importers, which this build does not have yet`);
+    try {
+      await (command === "run" ? run(rest) : inspect(rest));
+    } catch (e) {
+      if (e instanceof DyadError || e.code === "ENOENT") fail(e.message);
+      throw e;
+    }
     break;
   case undefined:
   case "help":

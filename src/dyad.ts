@@ -4,6 +4,10 @@ import { Runtime, type WasmSource, type RuntimeOptions, type Features } from "./
 import type { KernelInfo } from "./runtime/kernels.js";
 import { MatMul, type MatMulSpec } from "./ops/matmul.js";
 import { MatMulF32, type MatMulF32Spec } from "./ops/matmul-f32.js";
+import { Model } from "./graph/model.js";
+import { parseTflite } from "./formats/tflite/model.js";
+import { importTflite } from "./formats/tflite/import.js";
+import { ModelFormatError } from "./errors.js";
 
 /** Where the SIMD build sits relative to this file, in the package (dist/ and src/ are siblings of build/). */
 export const DEFAULT_WASM_URL = new URL("../build/dyad.simd.wasm", import.meta.url);
@@ -47,6 +51,18 @@ export class Dyad {
   /** Integer matmul (QLinearMatMul, MatMulInteger, FULLY_CONNECTED). */
   matmul(spec: MatMulSpec): MatMul {
     return new MatMul(this.runtime, spec);
+  }
+
+  /**
+   * Loads a model file (TFLite today): parses and validates it, plans the activation arena, packs the
+   * weights. Throws ModelFormatError for malformed files and UnsupportedError naming any op it cannot run.
+   */
+  loadModel(bytes: Uint8Array): Model {
+    if (!(bytes instanceof Uint8Array)) throw new ModelFormatError("loadModel: the model must be a Uint8Array");
+    const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : "";
+    if (id !== "TFL3") throw new ModelFormatError(`loadModel: not a TFLite model (file identifier "${id}", expected "TFL3")`, 4);
+    const { graph, builders } = importTflite(parseTflite(bytes));
+    return new Model(this.runtime, graph, builders);
   }
 
   /** Float32 matmul, the baseline. */

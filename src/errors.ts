@@ -9,7 +9,8 @@ export type DyadErrorCode =
   | "E_UNSUPPORTED"
   | "E_MEMORY"
   | "E_LOAD"
-  | "E_STATE";
+  | "E_STATE"
+  | "E_FORMAT";
 
 export class DyadError extends Error {
   readonly code: DyadErrorCode;
@@ -73,5 +74,15 @@ export class LoadError extends DyadError {
 export class StateError extends DyadError {
   constructor(message: string) {
     super("E_STATE", message);
+  }
+}
+
+/** A model file is malformed: wrong magic, truncated, an offset out of range. Names the byte offset. */
+export class ModelFormatError extends DyadError {
+  /** Byte offset in the file where the problem is, when known. */
+  readonly offset: number | undefined;
+  constructor(message: string, offset?: number) {
+    super("E_FORMAT", offset === undefined ? message : `${message} (at byte offset ${offset})`);
+    this.offset = offset;
   }
 }

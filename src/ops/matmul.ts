@@ -182,40 +182,15 @@ export class MatMul {
     const m = shape[rank - 2];
     const batch = shape.slice(0, rank - 2);
     const batches = sizeOf(batch);
-    const weightBatches = sizeOf(this.weightBatch);
     const outShape = [...batch, m, this.n];
     const int32Out = this.output.dtype === "int32";
     const esize = int32Out ? 4 : 1;
     const rt = this.rt;
-    const k = this.k, n = this.n, kp = (k + 1) & ~1;
-    const xor = this.input.dtype === "uint8" ? XOR_U8 : 0;
-    const outXor = this.output.dtype === "uint8" ? XOR_U8 : 0;
-    const zpS8 = this.output.zeroPoint - outXor;
-    const qmin = this.output.qmin - outXor, qmax = this.output.qmax - outXor;
+    const n = this.n;
     const result = rt.arena.scope(() => {
       const a = rt.upload(data, "matmul input");
-      // The GEMM reads whole tiles of MR rows: MR - 1 rows of padding after the last.
-      const a16 = rt.arena.alloc((batches * m + this.gemm.mr - 1) * kp * 2, "matmul widened input");
-      const rowsums = this.hasWeightZeroPoints ? rt.arena.alloc(batches * m * 4, "matmul input row sums") : null;
       const out = rt.arena.alloc(batches * m * n * esize, "matmul output");
-      rt.packActivationsS8(batches * m, k, a.ptr, k, xor, a16.ptr, rowsums ? rowsums.ptr : 0);
-      const wzp = this.hasWeightZeroPoints ? this.wzp!.ptr : 0;
-      const gemm = rt.gemmS8(this.gemm);
-      const gemv = rt.gemvS8(this.gemv);
-      // One weight matrix serves every batch as one taller product; batched weights go one batch at a time.
-      const [loops, rows] = weightBatches === 1 ? [1, batches * m] : [batches, m];
-      for (let b = 0; b < loops; b++) {
-        const w = this.packed!.ptr + b * this.batchBytes;
-        const ap = a16.ptr + b * rows * kp * 2;
-        const op = out.ptr + b * rows * n * esize;
-        if (rows === 1) {
-          const rowsum = rowsums ? rt.view(Int32Array, rowsums)[b] : 0;
-          gemv(n, k, ap, w, this.rq!.ptr, rowsum, wzp, op, zpS8, qmin, qmax, outXor);
-        } else {
-          const rs = rowsums ? rowsums.ptr + b * rows * 4 : 0;
-          gemm(rows, n, k, ap, w, this.rq!.ptr, rs, wzp, op, n, zpS8, qmin, qmax, outXor);
-        }
-      }
+      this.runInto(a.ptr, batches, m, out.ptr);
       return int32Out
         ? rt.view(Int32Array, out, batches * m * n).slice()
         : this.output.dtype === "uint8"
@@ -229,6 +204,45 @@ export class MatMul {
     return new QTensor({
       dtype: this.output.dtype as ActivationDType, shape: outShape, data: result,
       scale: this.output.scale, zeroPoint: this.output.zeroPoint,
+    });
+  }
+
+  /**
+   * Runs on activations already in wasm memory: `batches` x `m` rows of K at `aPtr`, results (M x N, int8/uint8
+   * or int32) to `outPtr`. The caller has checked the sizes; scratch is taken from and returned to the arena.
+   */
+  runInto(aPtr: number, batches: number, m: number, outPtr: number): void {
+    if (this.packed === null) throw new StateError("matmul: run() after dispose()");
+    const rt = this.rt;
+    const k = this.k, n = this.n, kp = (k + 1) & ~1;
+    const esize = this.output.dtype === "int32" ? 4 : 1;
+    const xor = this.input.dtype === "uint8" ? XOR_U8 : 0;
+    const outXor = this.output.dtype === "uint8" ? XOR_U8 : 0;
+    const zpS8 = this.output.zeroPoint - outXor;
+    const qmin = this.output.qmin - outXor, qmax = this.output.qmax - outXor;
+    const weightBatches = sizeOf(this.weightBatch);
+    rt.arena.scope(() => {
+      // The GEMM reads whole tiles of MR rows: MR - 1 rows of padding after the last.
+      const a16 = rt.arena.alloc((batches * m + this.gemm.mr - 1) * kp * 2, "matmul widened input");
+      const rowsums = this.hasWeightZeroPoints ? rt.arena.alloc(batches * m * 4, "matmul input row sums") : null;
+      rt.packActivationsS8(batches * m, k, aPtr, k, xor, a16.ptr, rowsums ? rowsums.ptr : 0);
+      const wzp = this.hasWeightZeroPoints ? this.wzp!.ptr : 0;
+      const gemm = rt.gemmS8(this.gemm);
+      const gemv = rt.gemvS8(this.gemv);
+      // One weight matrix serves every batch as one taller product; batched weights go one batch at a time.
+      const [loops, rows] = weightBatches === 1 ? [1, batches * m] : [batches, m];
+      for (let b = 0; b < loops; b++) {
+        const w = this.packed!.ptr + b * this.batchBytes;
+        const ap = a16.ptr + b * rows * kp * 2;
+        const op = outPtr + b * rows * n * esize;
+        if (rows === 1) {
+          const rowsum = rowsums ? rt.view(Int32Array, rowsums)[b] : 0;
+          gemv(n, k, ap, w, this.rq!.ptr, rowsum, wzp, op, zpS8, qmin, qmax, outXor);
+        } else {
+          const rs = rowsums ? rowsums.ptr + b * rows * 4 : 0;
+          gemm(rows, n, k, ap, w, this.rq!.ptr, rs, wzp, op, n, zpS8, qmin, qmax, outXor);
+        }
+      }
     });
   }
 

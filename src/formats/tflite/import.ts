@@ -1,0 +1,61 @@
+// TFLite -> dyad graph: tensors become GraphTensors, operators go through a registry of builders keyed by
+// builtin name. No math here. Anything unsupported fails at load, naming the op, its index and what is missing.
+
+import { UnsupportedError } from "../../errors.js";
+import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
+import type { NodeBuilder } from "../../graph/node.js";
+import type { FusedActivation } from "../../quant/activation.js";
+import { fullyConnected } from "../../ops/fully-connected.js";
+import type { TfliteModel, TfliteOperator, TfliteTensor } from "./model.js";
+import { ACTIVATIONS } from "./schema.js";
+
+const DTYPES: Partial<Record<TfliteTensor["type"], TensorDType>> = {
+  int8: "int8", uint8: "uint8", int16: "int16", int32: "int32", int64: "int64", float32: "float32", bool: "bool",
+};
+
+function activation(op: TfliteOperator): FusedActivation {
+  const code = op.options.fused_activation_function as number;
+  const name = ACTIVATIONS[code];
+  const supported: Record<string, FusedActivation> = { NONE: "none", RELU: "relu", RELU6: "relu6", RELU_N1_TO_1: "relu_n1_to_1" };
+  if (!supported[name]) throw new UnsupportedError(`op ${op.index} (${op.op}): fused activation ${name ?? code} is not supported`);
+  return supported[name];
+}
+
+/** Builtin name -> builder. One line per operator. */
+export const TFLITE_OPS: Record<string, (op: TfliteOperator) => NodeBuilder> = {
+  FULLY_CONNECTED: (op) => {
+    if (op.options.weights_format !== 0) throw new UnsupportedError(`op ${op.index} (FULLY_CONNECTED): shuffled weights are not supported`);
+    return fullyConnected(activation(op));
+  },
+};
+
+function toGraphTensor(t: TfliteTensor): GraphTensor {
+  const dtype = DTYPES[t.type];
+  if (!dtype) throw new UnsupportedError(`tensor ${t.index} (${t.name}): dtype ${t.type} is not supported`);
+  const q = t.quantization;
+  return {
+    id: t.index, name: t.name, dtype, shape: t.shape, data: t.data,
+    quant: q ? {
+      scale: Float32Array.from(q.scale),
+      zeroPoint: Int32Array.from(q.zeroPoint.length ? q.zeroPoint : q.scale.map(() => 0)),
+      axis: q.scale.length > 1 ? q.quantizedDimension : null,
+    } : null,
+  };
+}
+
+export function importTflite(model: TfliteModel): { graph: Graph; builders: NodeBuilder[] } {
+  if (model.subgraphs.length !== 1) throw new UnsupportedError(`tflite: models with ${model.subgraphs.length} subgraphs are not supported (control flow)`);
+  const g = model.subgraphs[0];
+  const missing = g.operators.filter((op) => !TFLITE_OPS[op.op]);
+  if (missing.length > 0) {
+    const list = missing.slice(0, 8).map((op) => `${op.op} (op ${op.index})`).join(", ");
+    throw new UnsupportedError(`tflite: unsupported operators: ${list}${missing.length > 8 ? `, and ${missing.length - 8} more` : ""}`);
+  }
+  const graph: Graph = {
+    tensors: g.tensors.map(toGraphTensor),
+    nodes: g.operators.map((op) => ({ index: op.index, op: op.op, inputs: op.inputs, outputs: op.outputs })),
+    inputs: g.inputs,
+    outputs: g.outputs,
+  };
+  return { graph, builders: g.operators.map((op) => TFLITE_OPS[op.op](op)) };
+}

@@ -1,0 +1,139 @@
+// The executor: plans the activation arena, builds every node, runs nodes in order. Inputs are copied into
+// their arena slots and outputs out of theirs; nothing else crosses the JS/wasm boundary during a run.
+
+import { BufferError, DTypeError, ShapeError, StateError, DyadError } from "../errors.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { Block } from "../runtime/arena.js";
+import { type Graph, type GraphTensor, type TensorDType, byteSize } from "./ir.js";
+import { planMemory, type MemoryPlan } from "./planner.js";
+import type { NodeBuilder, NodeKernel } from "./node.js";
+
+type Data = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | BigInt64Array;
+
+const ARRAYS: Partial<Record<TensorDType, { new (buffer: ArrayBuffer, offset: number, length: number): Data; BYTES_PER_ELEMENT: number; name: string }>> = {
+  int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, int64: BigInt64Array,
+};
+
+export interface TensorInfo {
+  name: string;
+  dtype: TensorDType;
+  shape: readonly number[];
+  scale: number | null;
+  zeroPoint: number | null;
+}
+
+export interface ModelOutput extends TensorInfo {
+  data: Data;
+}
+
+export interface ModelMemory {
+  /** Bytes of the activation arena the planner laid out. */
+  arenaBytes: number;
+  /** What the activations would take without sharing. */
+  unplannedBytes: number;
+}
+
+function info(t: GraphTensor): TensorInfo {
+  return { name: t.name, dtype: t.dtype, shape: t.shape, scale: t.quant ? t.quant.scale[0] : null, zeroPoint: t.quant ? t.quant.zeroPoint[0] : null };
+}
+
+export class Model {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly memory: ModelMemory;
+  private readonly rt: Runtime;
+  private readonly graph: Graph;
+  private readonly plan: MemoryPlan;
+  private arena: Block | null;
+  private readonly kernels: NodeKernel[] = [];
+
+  constructor(rt: Runtime, graph: Graph, builders: NodeBuilder[]) {
+    this.rt = rt;
+    this.graph = graph;
+    this.plan = planMemory(graph);
+    this.memory = { arenaBytes: this.plan.arenaBytes, unplannedBytes: this.plan.totalBytes };
+    this.inputs = graph.inputs.map((id) => info(graph.tensors[id]));
+    this.outputs = graph.outputs.map((id) => info(graph.tensors[id]));
+    this.arena = rt.arena.alloc(this.plan.arenaBytes, "model activations");
+    try {
+      graph.nodes.forEach((node, i) => {
+        const pick = (list: number[], i: number, kind: string, role: string) => {
+          const id = list[i];
+          if (id === undefined || id < 0) throw new ShapeError(`${kind} ${i} (${role}) is missing: the node has ${list.length}`);
+          return graph.tensors[id];
+        };
+        const ctx = {
+          rt, graph, node,
+          ptr: (id: number) => this.ptr(id),
+          tensor: (id: number) => graph.tensors[id],
+          input: (i: number, role: string) => pick(node.inputs, i, "input", role),
+          optionalInput: (i: number) => (node.inputs[i] === undefined || node.inputs[i] < 0 ? null : graph.tensors[node.inputs[i]]),
+          output: (i: number, role: string) => pick(node.outputs, i, "output", role),
+        };
+        try {
+          this.kernels.push(builders[i](ctx));
+        } catch (e) {
+          if (e instanceof DyadError) e.message = `op ${node.index} (${node.op}): ${e.message}`;
+          throw e;
+        }
+      });
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  private ptr(id: number): number {
+    const offset = this.plan.offsets[id];
+    if (offset < 0) throw new StateError(`tensor ${id} (${this.graph.tensors[id].name}) has no arena slot`);
+    return this.arena!.ptr + offset;
+  }
+
+  /**
+   * Runs the model. Inputs in the order of `model.inputs` (or by name), each a typed array of the input's
+   * dtype and exact element count. Returns the outputs as copies.
+   */
+  run(inputs: readonly Data[] | Record<string, Data>, options: { profile?: (op: string, index: number, ms: number) => void } = {}): ModelOutput[] {
+    if (this.arena === null) throw new StateError("model: run() after dispose()");
+    const list = Array.isArray(inputs) ? inputs : this.inputs.map((t) => (inputs as Record<string, Data>)[t.name]);
+    if (list.length !== this.graph.inputs.length) {
+      throw new ShapeError(`model: expected ${this.graph.inputs.length} inputs (${this.inputs.map((t) => t.name).join(", ")}), got ${list.length}`);
+    }
+    this.graph.inputs.forEach((id, i) => {
+      const t = this.graph.tensors[id];
+      const data = list[i];
+      const ctor = ARRAYS[t.dtype];
+      if (!ctor || !(data instanceof ctor)) {
+        throw new DTypeError(`model input ${i} (${t.name}): expected ${t.dtype} data (${ctor?.name ?? "unsupported"}), got ${data?.constructor?.name ?? typeof data}`);
+      }
+      const bytes = byteSize(t);
+      if (data.byteLength !== bytes) {
+        throw new BufferError(`model input ${i} (${t.name}): shape [${t.shape.join(", ")}] needs ${bytes / ctor.BYTES_PER_ELEMENT} elements, got ${data.length}`);
+      }
+      this.rt.write({ ptr: this.ptr(id), bytes, what: t.name }, data);
+    });
+    for (let i = 0; i < this.kernels.length; i++) {
+      if (options.profile) {
+        const t0 = performance.now();
+        this.kernels[i].run();
+        options.profile(this.graph.nodes[i].op, this.graph.nodes[i].index, performance.now() - t0);
+      } else {
+        this.kernels[i].run();
+      }
+    }
+    return this.graph.outputs.map((id) => {
+      const t = this.graph.tensors[id];
+      const ctor = ARRAYS[t.dtype]!;
+      const bytes = byteSize(t);
+      const view = this.rt.view(Uint8Array, { ptr: this.ptr(id), bytes, what: t.name }, bytes);
+      const copy = view.slice();
+      return { ...info(t), data: new ctor(copy.buffer, 0, bytes / ctor.BYTES_PER_ELEMENT) };
+    });
+  }
+
+  dispose(): void {
+    for (const k of this.kernels.splice(0).reverse()) k.dispose();
+    if (this.arena) this.rt.arena.free(this.arena);
+    this.arena = null;
+  }
+}

@@ -1,0 +1,26 @@
+// The contract between the executor and an op instance inside a graph: built once at load (validate, pack
+// constants, compute multipliers), then run with its tensors at fixed arena addresses.
+
+import type { Runtime } from "../runtime/runtime.js";
+import type { Graph, GraphNode, GraphTensor } from "./ir.js";
+
+export interface NodeKernel {
+  run(): void;
+  dispose(): void;
+}
+
+export interface NodeContext {
+  readonly rt: Runtime;
+  readonly graph: Graph;
+  readonly node: GraphNode;
+  /** Address in wasm memory of a planned (activation) tensor. */
+  ptr(id: number): number;
+  tensor(id: number): GraphTensor;
+  /** Input `i` of the node; throws a ShapeError naming `role` when the model omits it. */
+  input(i: number, role: string): GraphTensor;
+  /** Optional input `i`, or null when absent (index -1 or past the end). */
+  optionalInput(i: number): GraphTensor | null;
+  output(i: number, role: string): GraphTensor;
+}
+
+export type NodeBuilder = (ctx: NodeContext) => NodeKernel;

@@ -1,0 +1,49 @@
+// Helpers for ops built inside a graph: typed views of constant tensors and checks that name the tensor.
+
+import { DTypeError, QuantParamError, ShapeError } from "../errors.js";
+import type { GraphTensor, TensorDType } from "../graph/ir.js";
+import { QTensor } from "../tensor/qtensor.js";
+
+export function expectDType(t: GraphTensor, allowed: readonly TensorDType[], role: string): void {
+  if (!allowed.includes(t.dtype)) {
+    throw new DTypeError(`${role} tensor ${t.id} (${t.name}) is ${t.dtype}; supported: ${allowed.join(", ")}`);
+  }
+}
+
+export function expectQuant(t: GraphTensor, role: string): NonNullable<GraphTensor["quant"]> {
+  if (!t.quant) throw new QuantParamError(`${role} tensor ${t.id} (${t.name}) has no quantization parameters`);
+  return t.quant;
+}
+
+export function expectConstant(t: GraphTensor, role: string): Uint8Array {
+  if (!t.data) throw new ShapeError(`${role} tensor ${t.id} (${t.name}) must be a constant`);
+  return t.data;
+}
+
+/** A copy of constant bytes as a typed array (copied: file offsets need not be aligned). */
+export function constantArray<T extends Int8Array | Int32Array | BigInt64Array | Float32Array>(
+  t: GraphTensor, ctor: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, role: string,
+): T {
+  const bytes = expectConstant(t, role);
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  if (bytes.length !== n * ctor.BYTES_PER_ELEMENT) {
+    throw new ShapeError(`${role} tensor ${t.id} (${t.name}): shape [${t.shape.join(", ")}] needs ${n * ctor.BYTES_PER_ELEMENT} bytes, the buffer has ${bytes.length}`);
+  }
+  const copy = new Uint8Array(bytes.length); // not bytes.slice(): a Node Buffer's slice is a view
+  copy.set(bytes);
+  return new ctor(copy.buffer);
+}
+
+/** A constant int8 tensor with its (per-tensor or per-axis) quantization as a QTensor. */
+export function constantQTensor(t: GraphTensor, role: string): QTensor {
+  const q = expectQuant(t, role);
+  const data = constantArray(t, Int8Array, role);
+  return new QTensor({ dtype: "int8", shape: t.shape, data, scale: q.scale, zeroPoint: q.zeroPoint, axis: q.axis });
+}
+
+export function elementCount(t: GraphTensor): number {
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  return n;
+}
