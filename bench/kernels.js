@@ -8,7 +8,7 @@ import { KERNELS } from "../dist/index.js";
 export async function benchKernels({ dyad, quick }) {
   const rt = dyad.runtime;
   const rows = [];
-  for (const kernel of KERNELS) {
+  for (const kernel of KERNELS.filter((k) => k.op === "gemm" || k.op === "gemv")) {
     const [m, k, n] = kernel.op === "gemv" ? [1, 1024, 1024] : [256, 256, 256];
     const f32 = kernel.act === "f32";
     const kp = (k + 1) & ~1;

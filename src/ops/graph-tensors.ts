@@ -35,11 +35,17 @@ export function constantArray<T extends Int8Array | Int32Array | BigInt64Array |
   return new ctor(copy.buffer);
 }
 
-/** A constant int8 tensor with its (per-tensor or per-axis) quantization as a QTensor. */
-export function constantQTensor(t: GraphTensor, role: string): QTensor {
+/**
+ * A constant int8 tensor with its (per-tensor or per-axis) quantization as a QTensor, optionally viewed with
+ * another shape that keeps the quantized axis first (a conv filter [Cout, KH, KW, Cin] as [Cout, K]).
+ */
+export function constantQTensor(t: GraphTensor, role: string, shape: readonly number[] = t.shape): QTensor {
   const q = expectQuant(t, role);
   const data = constantArray(t, Int8Array, role);
-  return new QTensor({ dtype: "int8", shape: t.shape, data, scale: q.scale, zeroPoint: q.zeroPoint, axis: q.axis });
+  if (shape !== t.shape && q.axis !== null && (q.axis !== 0 || shape[0] !== t.shape[0])) {
+    throw new QuantParamError(`${role} tensor ${t.id} (${t.name}) is quantized along axis ${q.axis}; expected axis 0`);
+  }
+  return new QTensor({ dtype: "int8", shape, data, scale: q.scale, zeroPoint: q.zeroPoint, axis: q.axis });
 }
 
 export function elementCount(t: GraphTensor): number {

@@ -3,15 +3,17 @@
 //   <act>_<weight>_<op>_<requant>_<MR>x<NR>[c<KR>]_<isa>
 // Adding a row here (and the export) is the only step to get a kernel selected, tested and benchmarked.
 
-export type Isa = "simd" | "relaxed";
-export type KernelOp = "gemm" | "gemv";
+/** `scalar` kernels run everywhere (no SIMD instructions); they are always available. */
+export type Isa = "scalar" | "simd" | "relaxed";
+export type KernelOp = "gemm" | "gemv" | "dwconv" | "add";
 /** `s32`: int32 output, no requantization; `minmax`: float output with a clamp. */
 export type KernelRequant = "s32" | "tflite" | "single" | "fp32" | "minmax";
 
 export interface KernelInfo {
   readonly op: KernelOp;
   readonly act: "s8" | "f32";
-  readonly weight: "s8" | "f32";
+  /** "none" for ops without weights. */
+  readonly weight: "s8" | "f32" | "none";
   readonly requant: KernelRequant;
   readonly mr: number;
   readonly nr: number;
@@ -26,7 +28,8 @@ function kernel(
   mr: number, nr: number, kr: number, isa: Isa,
 ): KernelInfo {
   const tile = `${mr}x${nr}${kr > 1 ? `c${kr}` : ""}`;
-  return Object.freeze({ op, act, weight, requant, mr, nr, kr, isa, name: `${act}_${weight}_${op}_${requant}_${tile}_${isa}` });
+  const types = weight === "none" ? act : `${act}_${weight}`;
+  return Object.freeze({ op, act, weight, requant, mr, nr, kr, isa, name: `${types}_${op}_${requant}_${tile}_${isa}` });
 }
 
 /** Every kernel, best first within each (op, act, weight, requant) family. */
@@ -41,6 +44,8 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemv", "s8", "s8", "fp32", 1, 8, 2, "simd"),
   kernel("gemm", "f32", "f32", "minmax", 4, 8, 1, "simd"),
   kernel("gemv", "f32", "f32", "minmax", 1, 8, 1, "simd"),
+  kernel("dwconv", "s8", "s8", "tflite", 1, 8, 1, "simd"),
+  kernel("add", "s8", "none", "tflite", 1, 1, 1, "scalar"),
 ]);
 
 export function familyKey(op: KernelOp, act: string, weight: string, requant: KernelRequant): string {

@@ -28,6 +28,8 @@ type GemvS8 = (
   out: Ptr, zp: number, qmin: number, qmax: number, xor: number,
 ) => void;
 type GemmF32 = (m: number, n: number, k: number, a: Ptr, aStride: number, w: Ptr, out: Ptr, outStride: number, min: number, max: number) => void;
+type DwconvS8 = (input: Ptr, filter: Ptr, bias: Ptr, rq: Ptr, out: Ptr, params: Ptr) => void;
+type AddS8 = (n: number, a: Ptr, b: Ptr, out: Ptr, params: Ptr) => void;
 type GemvF32 = (n: number, k: number, a: Ptr, w: Ptr, out: Ptr, min: number, max: number) => void;
 export type RequantArray = (n: number, src: Ptr, dst: Ptr, param: number, shift: number) => void;
 
@@ -87,7 +89,7 @@ export class Runtime {
     this.exports = exports;
     this.features = features;
     this.arena = new Arena(exports, options.memoryLimitBytes ?? 2 ** 30);
-    const isas = new Set<Isa>(["simd"]);
+    const isas = new Set<Isa>(["scalar", "simd"]);
     this.kernels = selectKernels(isas, (name) => typeof exports[name] === "function");
   }
 
@@ -185,6 +187,19 @@ export class Runtime {
 
   gemvF32(kernel: KernelInfo): GemvF32 {
     return this.fn<GemvF32>(kernel.name);
+  }
+
+  dwconvS8(kernel: KernelInfo): DwconvS8 {
+    return this.fn<DwconvS8>(kernel.name);
+  }
+
+  addS8(kernel: KernelInfo): AddS8 {
+    return this.fn<AddS8>(kernel.name);
+  }
+
+  /** The whole of linear memory as bytes (a fresh view: growth detaches old ones). */
+  bytes(): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer);
   }
 
   /** The array forms of the requantization modes (assembly/requant-array.ts), for tests. */

@@ -6,8 +6,13 @@ import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import type { FusedActivation } from "../../quant/activation.js";
 import { fullyConnected } from "../../ops/fully-connected.js";
+import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
+import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
+import { reshape, transpose, pad } from "../../ops/data-movement.js";
+import { add } from "../../ops/add.js";
+import { mean } from "../../ops/mean.js";
 import type { TfliteModel, TfliteOperator, TfliteTensor } from "./model.js";
-import { ACTIVATIONS } from "./schema.js";
+import { ACTIVATIONS, PADDINGS } from "./schema.js";
 
 const DTYPES: Partial<Record<TfliteTensor["type"], TensorDType>> = {
   int8: "int8", uint8: "uint8", int16: "int16", int32: "int32", int64: "int64", float32: "float32", bool: "bool",
@@ -21,12 +26,29 @@ function activation(op: TfliteOperator): FusedActivation {
   return supported[name];
 }
 
+function convOptions(op: TfliteOperator): Conv2DOptions {
+  const o = op.options;
+  const padding = PADDINGS[o.padding as number];
+  if (!padding) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${o.padding} is not SAME or VALID`);
+  return {
+    padding, strideH: o.stride_h as number, strideW: o.stride_w as number,
+    dilationH: o.dilation_h_factor as number, dilationW: o.dilation_w_factor as number, activation: activation(op),
+  };
+}
+
 /** Builtin name -> builder. One line per operator. */
 export const TFLITE_OPS: Record<string, (op: TfliteOperator) => NodeBuilder> = {
   FULLY_CONNECTED: (op) => {
     if (op.options.weights_format !== 0) throw new UnsupportedError(`op ${op.index} (FULLY_CONNECTED): shuffled weights are not supported`);
     return fullyConnected(activation(op));
   },
+  CONV_2D: (op) => conv2d(convOptions(op)),
+  DEPTHWISE_CONV_2D: (op) => depthwiseConv2d({ ...convOptions(op), depthMultiplier: op.options.depth_multiplier as number }),
+  ADD: (op) => add(activation(op)),
+  MEAN: () => mean(),
+  RESHAPE: () => reshape(),
+  TRANSPOSE: () => transpose(),
+  PAD: () => pad(),
 };
 
 function toGraphTensor(t: TfliteTensor): GraphTensor {

@@ -1,0 +1,40 @@
+// ADD (TFLite, int8, same shapes): reference tflite-micro kernels/internal/reference/integer_ops/add.h with the
+// parameters of kernels/add_common.cc (PrepareGeneralSubtractOrAdd... for int8): left shift 20, each input
+// rescaled by its scale over twice the larger input scale, the sum by that over (2^20 * output scale), all
+// computed in double and quantized with QuantizeMultiplier (multipliers below one).
+
+import { ShapeError, UnsupportedError } from "../errors.js";
+import type { NodeBuilder } from "../graph/node.js";
+import { activationClamp, type FusedActivation } from "../quant/activation.js";
+import { quantizeMultiplier } from "../quant/multiplier.js";
+import { elementCount, expectDType, expectQuant } from "./graph-tensors.js";
+
+const LEFT_SHIFT = 20;
+
+export function add(activation: FusedActivation): NodeBuilder {
+  return (ctx) => {
+    const rt = ctx.rt;
+    const a = ctx.input(0, "input1"), b = ctx.input(1, "input2"), y = ctx.output(0, "output");
+    for (const [t, role] of [[a, "input1"], [b, "input2"], [y, "output"]] as const) expectDType(t, ["int8"], role);
+    const same = (s: readonly number[], t: readonly number[]) => s.length === t.length && s.every((d, i) => d === t[i]);
+    if (!same(a.shape, b.shape) || !same(a.shape, y.shape)) {
+      throw new UnsupportedError(`broadcasting ADD ([${a.shape}] + [${b.shape}] -> [${y.shape}]) is not supported yet`);
+    }
+    if (a.data || b.data) throw new UnsupportedError("ADD of a constant tensor is not supported yet");
+    const qa = expectQuant(a, "input1"), qb = expectQuant(b, "input2"), qy = expectQuant(y, "output");
+    const sa = Math.fround(qa.scale[0]), sb = Math.fround(qb.scale[0]), sy = Math.fround(qy.scale[0]);
+    const twiceMax = 2 * Math.max(sa, sb);
+    const m1 = quantizeMultiplier(sa / twiceMax), m2 = quantizeMultiplier(sb / twiceMax);
+    const mo = quantizeMultiplier(twiceMax / ((1 << LEFT_SHIFT) * sy));
+    const clamp = activationClamp(activation, sy, qy.zeroPoint[0], "int8");
+    const params = rt.upload(Int32Array.of(qa.zeroPoint[0], qb.zeroPoint[0], qy.zeroPoint[0], LEFT_SHIFT,
+      m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, clamp.min, clamp.max), "add params");
+    const fn = rt.addS8(rt.kernel("add", "s8", "none", "tflite"));
+    const n = elementCount(y);
+    if (n !== elementCount(a)) throw new ShapeError("ADD size mismatch");
+    return {
+      run: () => fn(n, ctx.ptr(a.id), ctx.ptr(b.id), ctx.ptr(y.id), params.ptr),
+      dispose: () => rt.arena.free(params),
+    };
+  };
+}

@@ -1,0 +1,102 @@
+// Ops that move bytes without arithmetic: RESHAPE, TRANSPOSE, PAD (TFLite reference: reference/pad.h,
+// reference/transpose.h). They work on the tensors' bytes in linear memory and keep quantization unchanged
+// (PAD fills with the output zero point, i.e. real 0, as TFLite's quantized PAD does).
+
+import { ShapeError, UnsupportedError, QuantParamError } from "../errors.js";
+import type { NodeBuilder } from "../graph/node.js";
+import { DTYPE_BYTES, byteSize } from "../graph/ir.js";
+import { constantArray, elementCount } from "./graph-tensors.js";
+
+export function reshape(): NodeBuilder {
+  return (ctx) => {
+    const x = ctx.input(0, "input"), y = ctx.output(0, "output");
+    if (x.dtype !== y.dtype || elementCount(x) !== elementCount(y)) {
+      throw new ShapeError(`cannot reshape ${x.dtype} [${x.shape}] to ${y.dtype} [${y.shape}]`);
+    }
+    const bytes = byteSize(x);
+    return {
+      run: () => ctx.rt.bytes().copyWithin(ctx.ptr(y.id), ctx.ptr(x.id), ctx.ptr(x.id) + bytes),
+      dispose: () => {},
+    };
+  };
+}
+
+function sameQuant(a: { quant: { scale: Float32Array; zeroPoint: Int32Array } | null }, b: typeof a): boolean {
+  if (!a.quant || !b.quant) return a.quant === b.quant;
+  return a.quant.scale[0] === b.quant.scale[0] && a.quant.zeroPoint[0] === b.quant.zeroPoint[0];
+}
+
+export function transpose(): NodeBuilder {
+  return (ctx) => {
+    const x = ctx.input(0, "input"), permT = ctx.input(1, "perm"), y = ctx.output(0, "output");
+    const perm = Array.from(constantArray(permT, Int32Array, "perm"));
+    const rank = x.shape.length;
+    if (perm.length !== rank || [...perm].sort().some((p, i) => p !== i)) throw new ShapeError(`perm [${perm}] is not a permutation of ${rank} axes`);
+    if (x.dtype !== y.dtype || perm.some((p, i) => x.shape[p] !== y.shape[i])) throw new ShapeError(`output [${y.shape}] is not input [${x.shape}] permuted by [${perm}]`);
+    if (!sameQuant(x, y)) throw new QuantParamError("TRANSPOSE must keep the quantization parameters");
+    const esize = DTYPE_BYTES[x.dtype];
+    if (!Number.isInteger(esize)) throw new UnsupportedError(`TRANSPOSE of ${x.dtype}`);
+    const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    const stride = perm.map((p) => inStrides[p]);
+    const total = elementCount(y);
+    return {
+      run: () => {
+        const mem = ctx.rt.bytes();
+        const src = ctx.ptr(x.id), dst = ctx.ptr(y.id);
+        const idx = new Array<number>(rank).fill(0);
+        let from = 0;
+        for (let i = 0; i < total; i++) {
+          for (let e = 0; e < esize; e++) mem[dst + i * esize + e] = mem[src + from * esize + e];
+          for (let d = rank - 1; d >= 0; d--) {
+            idx[d]++;
+            from += stride[d];
+            if (idx[d] < y.shape[d]) break;
+            from -= stride[d] * idx[d];
+            idx[d] = 0;
+          }
+        }
+      },
+      dispose: () => {},
+    };
+  };
+}
+
+export function pad(): NodeBuilder {
+  return (ctx) => {
+    const x = ctx.input(0, "input"), padsT = ctx.input(1, "paddings"), y = ctx.output(0, "output");
+    const pads = Array.from(constantArray(padsT, Int32Array, "paddings"));
+    const rank = x.shape.length;
+    if (pads.length !== 2 * rank || pads.some((p) => p < 0)) throw new ShapeError(`paddings [${pads}] must be ${rank} non-negative pairs`);
+    if (x.dtype !== y.dtype || x.shape.some((d, i) => d + pads[2 * i] + pads[2 * i + 1] !== y.shape[i])) {
+      throw new ShapeError(`output [${y.shape}] is not input [${x.shape}] padded by [${pads}]`);
+    }
+    if (!sameQuant(x, y)) throw new QuantParamError("PAD must keep the quantization parameters");
+    const esize = DTYPE_BYTES[x.dtype];
+    if (esize !== 1 && esize !== 2) throw new UnsupportedError(`PAD of ${x.dtype}`);
+    const zp = y.quant ? y.quant.zeroPoint[0] : 0;
+    const fill = new Uint8Array(esize === 1 ? [zp & 0xff] : [zp & 0xff, (zp >> 8) & 0xff]);
+    // Copy the input as runs along its last axis.
+    const inner = x.shape[rank - 1] * esize;
+    const rows = elementCount(x) / Math.max(1, x.shape[rank - 1]);
+    const outStrides = y.shape.map((_, i) => y.shape.slice(i + 1).reduce((a, b) => a * b, 1) * esize);
+    const bytesOut = byteSize(y);
+    return {
+      run: () => {
+        const mem = ctx.rt.bytes();
+        const src = ctx.ptr(x.id), dst = ctx.ptr(y.id);
+        if (esize === 1) mem.fill(fill[0], dst, dst + bytesOut);
+        else for (let i = 0; i < bytesOut; i += 2) (mem[dst + i] = fill[0]), (mem[dst + i + 1] = fill[1]);
+        for (let r = 0; r < rows; r++) {
+          let rem = r, at = dst + pads[2 * (rank - 1)] * esize;
+          for (let d = rank - 2; d >= 0; d--) {
+            const i = rem % x.shape[d];
+            rem = Math.floor(rem / x.shape[d]);
+            at += (i + pads[2 * d]) * outStrides[d];
+          }
+          mem.copyWithin(at, src + r * inner, src + (r + 1) * inner);
+        }
+      },
+      dispose: () => {},
+    };
+  };
+}
