@@ -1,0 +1,205 @@
+// The int8 graph ops against plain loops written from the TFLite reference kernels, exactly, over grids of
+// shapes, strides, dilations, paddings, per-channel parameters and activations.
+
+import { describe, it, expect } from "vitest";
+import { conv2d } from "../../src/ops/conv2d.js";
+import { depthwiseConv2d } from "../../src/ops/depthwise-conv2d.js";
+import { fullyConnected } from "../../src/ops/fully-connected.js";
+import { add } from "../../src/ops/add.js";
+import { mean } from "../../src/ops/mean.js";
+import { pad, transpose, reshape } from "../../src/ops/data-movement.js";
+import { window1d, type Padding } from "../../src/ops/conv-geometry.js";
+import { activationClamp, type FusedActivation } from "../../src/quant/activation.js";
+import { quantizeMultiplier } from "../../src/quant/multiplier.js";
+import { requantTflite } from "../../src/quant/requant.js";
+import { dyad, rng, randInts, expectExact } from "../helpers.js";
+import { oneOpModel, multiplier, requantOut } from "./graph-helpers.js";
+
+const ACTS: FusedActivation[] = ["none", "relu", "relu6"];
+
+describe("CONV_2D and DEPTHWISE_CONV_2D", () => {
+  for (const depthwise of [false, true]) {
+    it(`${depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D"} equals the reference on a grid`, async () => {
+      const d = await dyad();
+      const r = rng(depthwise ? 11 : 7);
+      let cases = 0;
+      for (let iter = 0; iter < 80; iter++) {
+        const n = 1 + (iter % 2);
+        const h = [1, 3, 5, 8, 11][Math.floor(r() * 5)], w = [1, 4, 7, 9][Math.floor(r() * 4)];
+        const cin = depthwise ? [1, 7, 8, 16, 17][Math.floor(r() * 5)] : [1, 3, 8, 13][Math.floor(r() * 4)];
+        const cout = depthwise ? cin : [1, 8, 9, 16][Math.floor(r() * 4)];
+        const kh = [1, 3, 5][Math.floor(r() * 3)], kw = [1, 3][Math.floor(r() * 2)];
+        const sh = 1 + Math.floor(r() * 2), sw = 1 + Math.floor(r() * 2);
+        const dh = 1 + Math.floor(r() * 2), dw = 1 + Math.floor(r() * 2);
+        const padding: Padding = r() < 0.5 ? "SAME" : "VALID";
+        if (padding === "VALID" && ((kh - 1) * dh + 1 > h || (kw - 1) * dw + 1 > w)) continue;
+        const act = ACTS[iter % 3];
+        const rows = window1d(padding, h, kh, sh, dh, "h"), cols = window1d(padding, w, kw, sw, dw, "w");
+        const zx = Math.floor(r() * 256) - 128, zy = Math.floor(r() * 256) - 128;
+        const sx = 0.02 + r() * 0.05, sy = 0.05 + r() * 0.3;
+        const wscale = Array.from({ length: cout }, () => 0.002 + r() * 0.02);
+        const x = randInts(Int8Array, n * h * w * cin, -128, 127, r);
+        const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
+        const filter = randInts(Int8Array, filterShape.reduce((a, b) => a * b, 1), -127, 127, r);
+        const bias = randInts(Int32Array, cout, -2000, 2000, r);
+        const outShape = [n, rows.out, cols.out, cout];
+        const opts = { padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: act };
+        const model = oneOpModel(d, depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D",
+          depthwise ? depthwiseConv2d({ ...opts, depthMultiplier: 1 }) : conv2d(opts), [
+            { dtype: "int8", shape: [n, h, w, cin], scale: sx, zeroPoint: zx },
+            { dtype: "int8", shape: filterShape, scale: wscale, axis: depthwise ? 3 : 0, data: filter },
+            { dtype: "int32", shape: [cout], data: bias },
+            { dtype: "int8", shape: outShape, scale: sy, zeroPoint: zy },
+          ], [0, 1, 2], [3]);
+        const got = model.run([x])[0].data as Int8Array;
+        model.dispose();
+        const { min, max } = activationClamp(act, sy, zy, "int8");
+        const want = new Int8Array(got.length);
+        let o = 0;
+        for (let b = 0; b < n; b++) for (let oy = 0; oy < rows.out; oy++) for (let ox = 0; ox < cols.out; ox++) for (let oc = 0; oc < cout; oc++) {
+          let acc = bias[oc];
+          for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+            const iy = oy * sh - rows.padBefore + ky * dh, ix = ox * sw - cols.padBefore + kx * dw;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            if (depthwise) {
+              acc += filter[(ky * kw + kx) * cout + oc] * (x[((b * h + iy) * w + ix) * cin + oc] - zx);
+            } else {
+              for (let ic = 0; ic < cin; ic++) acc += filter[((oc * kh + ky) * kw + kx) * cin + ic] * (x[((b * h + iy) * w + ix) * cin + ic] - zx);
+            }
+          }
+          want[o++] = requantOut(acc, multiplier(sx, wscale[oc], sy), zy, min, max);
+        }
+        expectExact(got, want, cout, `case ${iter}: n=${n} ${h}x${w}x${cin} -> ${cout}, k=${kh}x${kw} s=${sh},${sw} d=${dh},${dw} ${padding} ${act}`);
+        cases++;
+      }
+      expect(cases).toBeGreaterThan(50);
+    });
+  }
+});
+
+describe("FULLY_CONNECTED", () => {
+  it("equals the reference, per tensor and per channel, with and without bias", async () => {
+    const d = await dyad();
+    const r = rng(5);
+    for (let iter = 0; iter < 30; iter++) {
+      const rows = 1 + Math.floor(r() * 5), k = 1 + Math.floor(r() * 40), n = 1 + Math.floor(r() * 20);
+      const perChannel = iter % 2 === 1, withBias = iter % 3 !== 0;
+      const sx = 0.05, sy = 0.1 + r();
+      const sw = perChannel ? Array.from({ length: n }, () => 0.005 + r() * 0.01) : [0.01];
+      const zx = Math.floor(r() * 256) - 128, zy = Math.floor(r() * 256) - 128;
+      const x = randInts(Int8Array, rows * k, -128, 127, r);
+      const wt = randInts(Int8Array, n * k, -127, 127, r);
+      const bias = randInts(Int32Array, n, -1000, 1000, r);
+      const act = ACTS[iter % 3];
+      const model = oneOpModel(d, "FULLY_CONNECTED", fullyConnected(act), [
+        { dtype: "int8", shape: [rows, k], scale: sx, zeroPoint: zx },
+        { dtype: "int8", shape: [n, k], scale: sw, axis: 0, data: wt },
+        { dtype: "int32", shape: [n], data: bias },
+        { dtype: "int8", shape: [rows, n], scale: sy, zeroPoint: zy },
+      ], [0, 1, withBias ? 2 : -1], [3]);
+      const got = model.run([x])[0].data as Int8Array;
+      model.dispose();
+      const { min, max } = activationClamp(act, sy, zy, "int8");
+      const want = Int8Array.from({ length: rows * n }, (_, idx) => {
+        const i = Math.floor(idx / n), j = idx % n;
+        let acc = withBias ? bias[j] : 0;
+        for (let kk = 0; kk < k; kk++) acc += wt[j * k + kk] * (x[i * k + kk] - zx);
+        return requantOut(acc, multiplier(sx, sw[perChannel ? j : 0], sy), zy, min, max);
+      });
+      expectExact(got, want, n, `case ${iter}`);
+    }
+  });
+});
+
+describe("ADD", () => {
+  it("equals TFLite's integer add (rescale to 2^20, add, rescale) with clamps", async () => {
+    const d = await dyad();
+    const r = rng(9);
+    for (let iter = 0; iter < 40; iter++) {
+      const shape = [1, 1 + Math.floor(r() * 4), 1 + Math.floor(r() * 6), 1 + Math.floor(r() * 9)];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const sa = 0.01 + r() * 0.1, sb = sa * (0.1 + r() * 4), sy = Math.max(sa, sb) * (0.5 + r() * 2);
+      const za = Math.floor(r() * 256) - 128, zb = Math.floor(r() * 256) - 128, zy = Math.floor(r() * 256) - 128;
+      const a = randInts(Int8Array, size, -128, 127, r), b = randInts(Int8Array, size, -128, 127, r);
+      const act = ACTS[iter % 3];
+      const model = oneOpModel(d, "ADD", add(act), [
+        { dtype: "int8", shape, scale: sa, zeroPoint: za },
+        { dtype: "int8", shape, scale: sb, zeroPoint: zb },
+        { dtype: "int8", shape, scale: sy, zeroPoint: zy },
+      ], [0, 1], [2]);
+      const got = model.run([a, b])[0].data as Int8Array;
+      model.dispose();
+      const twiceMax = 2 * Math.max(Math.fround(sa), Math.fround(sb));
+      const m1 = quantizeMultiplier(Math.fround(sa) / twiceMax), m2 = quantizeMultiplier(Math.fround(sb) / twiceMax);
+      const mo = quantizeMultiplier(twiceMax / ((1 << 20) * Math.fround(sy)));
+      const { min, max } = activationClamp(act, sy, zy, "int8");
+      const want = Int8Array.from({ length: size }, (_, i) => {
+        const x = requantTflite((a[i] - za) * (1 << 20), m1.multiplier, m1.shift);
+        const y = requantTflite((b[i] - zb) * (1 << 20), m2.multiplier, m2.shift);
+        return Math.min(max, Math.max(min, requantTflite(x + y, mo.multiplier, mo.shift) + zy));
+      });
+      expectExact(got, want, shape[3], `case ${iter}`);
+    }
+  });
+});
+
+describe("MEAN, PAD, TRANSPOSE, RESHAPE", () => {
+  it("MEAN over height and width equals integer_ops::Mean", async () => {
+    const d = await dyad();
+    const r = rng(3);
+    for (const [n, h, w, c] of [[1, 7, 7, 16], [2, 3, 5, 3], [1, 1, 1, 8], [1, 4, 4, 1]]) {
+      const sx = 0.02 + r() * 0.05, sy = 0.01 + r() * 0.05, zx = Math.floor(r() * 256) - 128, zy = Math.floor(r() * 256) - 128;
+      const x = randInts(Int8Array, n * h * w * c, -128, 127, r);
+      const model = oneOpModel(d, "MEAN", mean(), [
+        { dtype: "int8", shape: [n, h, w, c], scale: sx, zeroPoint: zx },
+        { dtype: "int32", shape: [2], data: Int32Array.of(1, 2) },
+        { dtype: "int8", shape: [n, c], scale: sy, zeroPoint: zy },
+      ], [0, 1], [2]);
+      const got = model.run([x])[0].data as Int8Array;
+      model.dispose();
+      const q = quantizeMultiplier(Math.fround(sx) / Math.fround(sy));
+      const want = Int8Array.from({ length: n * c }, (_, idx) => {
+        const b = Math.floor(idx / c), ch = idx % c;
+        let acc = 0;
+        for (let i = 0; i < h * w; i++) acc += x[(b * h * w + i) * c + ch] - zx;
+        acc = requantTflite(acc, q.multiplier, q.shift);
+        const cnt = h * w, half = Math.floor(cnt / 2);
+        acc = acc > 0 ? Math.trunc((acc + half) / cnt) : Math.trunc((acc - half) / cnt);
+        return Math.min(127, Math.max(-128, acc + zy));
+      });
+      expectExact(got, want, c, `MEAN ${[n, h, w, c]}`);
+    }
+  });
+
+  it("PAD fills with the zero point; TRANSPOSE permutes; RESHAPE copies", async () => {
+    const d = await dyad();
+    const r = rng(4);
+    const shape = [2, 3, 4, 5];
+    const x = randInts(Int8Array, 120, -128, 127, r);
+    const pads = Int32Array.of(0, 1, 1, 0, 2, 1, 0, 3);
+    const padded = [3, 4, 7, 8];
+    const padModel = oneOpModel(d, "PAD", pad(), [
+      { dtype: "int8", shape, scale: 0.1, zeroPoint: -7 }, { dtype: "int32", shape: [4, 2], data: pads },
+      { dtype: "int8", shape: padded, scale: 0.1, zeroPoint: -7 },
+    ], [0, 1], [2]);
+    const p = padModel.run([x])[0].data as Int8Array;
+    padModel.dispose();
+    let o = 0;
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 4; b++) for (let c = 0; c < 7; c++) for (let e = 0; e < 8; e++, o++) {
+      const [ia, ib, ic, ie] = [a - 0, b - 1, c - 2, e - 0];
+      const inside = ia < 2 && ib >= 0 && ib < 3 && ic >= 0 && ic < 4 && ie < 5;
+      expect(p[o]).toBe(inside ? x[((ia * 3 + ib) * 4 + ic) * 5 + ie] : -7);
+    }
+    const perm = Int32Array.of(0, 2, 3, 1);
+    const trModel = oneOpModel(d, "TRANSPOSE", transpose(), [
+      { dtype: "int8", shape, scale: 0.1 }, { dtype: "int32", shape: [4], data: perm }, { dtype: "int8", shape: [2, 4, 5, 3], scale: 0.1 },
+    ], [0, 1], [2]);
+    const t = trModel.run([x])[0].data as Int8Array;
+    trModel.dispose();
+    o = 0;
+    for (let a = 0; a < 2; a++) for (let c = 0; c < 4; c++) for (let e = 0; e < 5; e++) for (let b = 0; b < 3; b++) expect(t[o++]).toBe(x[((a * 3 + b) * 4 + c) * 5 + e]);
+    const rsModel = oneOpModel(d, "RESHAPE", reshape(), [{ dtype: "int8", shape, scale: 0.1 }, { dtype: "int8", shape: [120], scale: 0.1 }], [0], [1]);
+    expect(Array.from(rsModel.run([x])[0].data as Int8Array)).toEqual(Array.from(x));
+    rsModel.dispose();
+  });
+});
