@@ -54,6 +54,20 @@
   return y >= 2147483648.0 ? i32.MAX_VALUE : y < -2147483648.0 ? i32.MIN_VALUE : <i32>y;
 }
 
+/**
+ * TFLite's int64 MultiplyByQuantizedMultiplier, used by the 16x8 kernels (tflite-micro
+ * kernels/internal/common.cc): the multiplier is reduced to 16 bits, (m + 2^15) >> 16 (0x7FFF at the top),
+ * then one rounding shift by 15 - shift of the 64-bit product. TFLite assumes |acc| < 2^47 and a result that
+ * fits int32; dyad saturates to int32 beyond that.
+ */
+// @ts-ignore: decorator
+@inline export function requant_tflite_i64(acc: i64, m: i32, shift: i32): i32 {
+  const reduced: i64 = m < 0x7fff0000 ? <i64>((m + (1 << 15)) >> 16) : 0x7fff;
+  const total = <i64>(15 - shift);
+  const r = (acc * reduced + (<i64>1 << (total - 1))) >> total;
+  return r > i32.MAX_VALUE ? i32.MAX_VALUE : r < i32.MIN_VALUE ? i32.MIN_VALUE : <i32>r;
+}
+
 /** clamp(r + zp, qmin, qmax) without int32 overflow: lo = qmin - zp, hi = qmax - zp. */
 // @ts-ignore: decorator
 @inline export function output_stage(r: i32, zp: i32, lo: i32, hi: i32): i32 {

@@ -1,7 +1,8 @@
-// ADD (TFLite, int8, same shapes): reference tflite-micro kernels/internal/reference/integer_ops/add.h with the
-// parameters of kernels/add_common.cc (PrepareGeneralSubtractOrAdd... for int8): left shift 20, each input
-// rescaled by its scale over twice the larger input scale, the sum by that over (2^20 * output scale), all
-// computed in double and quantized with QuantizeMultiplier (multipliers below one).
+// ADD (TFLite, int8 and int16 with general scales, same shapes): reference tflite-micro kernels/internal/
+// reference/integer_ops/add.h (int8) and reference/add.h (int16, pot_scale_int16 = false), parameters as
+// kernels/add_common.cc sets them: left shift 20 (int8) or 15 (int16), each input rescaled by its scale over
+// twice the larger input scale, the sum by that over (2^shift * output scale), all computed in double and
+// quantized with QuantizeMultiplier (multipliers below one).
 
 import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
@@ -9,13 +10,15 @@ import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { elementCount, expectDType, expectQuant } from "./graph-tensors.js";
 
-const LEFT_SHIFT = 20;
-
-export function add(activation: FusedActivation): NodeBuilder {
+export function add(activation: FusedActivation, potScaleInt16 = false): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
     const a = ctx.input(0, "input1"), b = ctx.input(1, "input2"), y = ctx.output(0, "output");
-    for (const [t, role] of [[a, "input1"], [b, "input2"], [y, "output"]] as const) expectDType(t, ["int8"], role);
+    for (const [t, role] of [[a, "input1"], [b, "input2"], [y, "output"]] as const) expectDType(t, ["int8", "int16"], role);
+    if (a.dtype !== y.dtype || b.dtype !== y.dtype) throw new UnsupportedError(`ADD of ${a.dtype} and ${b.dtype} into ${y.dtype}`);
+    const int16 = y.dtype === "int16";
+    if (int16 && potScaleInt16) throw new UnsupportedError("int16 ADD with power-of-two scales (pot_scale_int16) is not supported yet");
+    const LEFT_SHIFT = int16 ? 15 : 20;
     const same = (s: readonly number[], t: readonly number[]) => s.length === t.length && s.every((d, i) => d === t[i]);
     if (!same(a.shape, b.shape) || !same(a.shape, y.shape)) {
       throw new UnsupportedError(`broadcasting ADD ([${a.shape}] + [${b.shape}] -> [${y.shape}]) is not supported yet`);
@@ -26,10 +29,10 @@ export function add(activation: FusedActivation): NodeBuilder {
     const twiceMax = 2 * Math.max(sa, sb);
     const m1 = quantizeMultiplier(sa / twiceMax), m2 = quantizeMultiplier(sb / twiceMax);
     const mo = quantizeMultiplier(twiceMax / ((1 << LEFT_SHIFT) * sy));
-    const clamp = activationClamp(activation, sy, qy.zeroPoint[0], "int8");
+    const clamp = activationClamp(activation, sy, qy.zeroPoint[0], y.dtype as "int8" | "int16");
     const params = rt.upload(Int32Array.of(qa.zeroPoint[0], qb.zeroPoint[0], qy.zeroPoint[0], LEFT_SHIFT,
       m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, clamp.min, clamp.max), "add params");
-    const fn = rt.addS8(rt.kernel("add", "s8", "none", "tflite"));
+    const fn = rt.binary(rt.kernel("add", int16 ? "s16" : "s8", "none", "tflite"));
     const n = elementCount(y);
     if (n !== elementCount(a)) throw new ShapeError("ADD size mismatch");
     return {

@@ -9,7 +9,9 @@ import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { MatMul } from "./matmul.js";
 import { constantArray, constantQTensor, expectDType, expectQuant } from "./graph-tensors.js";
-import { window1d, type Padding } from "./conv-geometry.js";
+import { window1d, type Padding, type Window1D } from "./conv-geometry.js";
+import type { NodeContext } from "../graph/node.js";
+import { quantizeMultiplier } from "../quant/multiplier.js";
 
 export interface Conv2DOptions {
   padding: Padding;
@@ -24,10 +26,10 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
     const bias = ctx.optionalInput(2);
-    expectDType(x, ["int8"], "input");
+    expectDType(x, ["int8", "int16"], "input");
     expectDType(w, ["int8"], "filter");
-    expectDType(y, ["int8"], "output");
-    if (bias) expectDType(bias, ["int32"], "bias");
+    expectDType(y, [x.dtype], "output");
+    if (bias) expectDType(bias, x.dtype === "int16" ? ["int64", "int32"] : ["int32"], "bias");
     if (x.shape.length !== 4 || w.shape.length !== 4 || y.shape.length !== 4) {
       throw new ShapeError(`input, filter and output must be 4-D, got [${x.shape}], [${w.shape}], [${y.shape}]`);
     }
@@ -38,6 +40,7 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     const col = window1d(o.padding, wd, kw, o.strideW, o.dilationW, "conv width");
     const want = [n, row.out, col.out, cout];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
+    if (x.dtype === "int16") return conv16x8(ctx, o, row, col);
     const xq = expectQuant(x, "input"), yq = expectQuant(y, "output");
     const k = kh * kw * cin;
     const mm = new MatMul(ctx.rt, {
@@ -81,5 +84,50 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
           mm.runInto(cols.ptr, 1, rows, ctx.ptr(y.id));
         });
     return { run, dispose: () => mm.dispose() };
+  };
+}
+
+/**
+ * The 16x8 path (int16 activations with zero point 0, int8 per-channel weights, int64 bias and accumulator):
+ * reference ConvPerChannel with int64 accumulation and the int64 MultiplyByQuantizedMultiplier, kernel
+ * s16_s8_conv_tflite_1x1_scalar, one image per call.
+ */
+function conv16x8(ctx: NodeContext, o: Conv2DOptions, row: Window1D, col: Window1D) {
+  const rt = ctx.rt;
+  const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
+  const biasT = ctx.optionalInput(2);
+  const [n, h, wd, cin] = x.shape;
+  const [cout, kh, kw] = w.shape;
+  const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
+  if (xq.zeroPoint[0] !== 0 || yq.zeroPoint[0] !== 0) throw new ShapeError("int16 activations must have zero point 0");
+  if (wq.zeroPoint.some((z) => z !== 0)) throw new ShapeError("filter zero points must be 0 (symmetric int8 weights)");
+  const rq = new Int32Array(2 * cout);
+  for (let c = 0; c < cout; c++) {
+    const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(wq.scale[wq.scale.length === 1 ? 0 : c])) / Math.fround(yq.scale[0]));
+    rq[2 * c] = q.multiplier;
+    rq[2 * c + 1] = q.shift;
+  }
+  let bias64 = new BigInt64Array(cout);
+  if (biasT) {
+    bias64 = biasT.dtype === "int64" ? constantArray(biasT, BigInt64Array, "bias") : BigInt64Array.from(constantArray(biasT, Int32Array, "bias"), (v) => BigInt(v));
+  }
+  const clamp = activationClamp(o.activation, yq.scale[0], 0, "int16");
+  const params = Int32Array.of(h, wd, cin, cout, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW,
+    row.padBefore, col.padBefore, row.out, col.out, 0, clamp.min, clamp.max);
+  const blocks = [
+    rt.upload(constantArray(w, Int8Array, "filter"), "conv filter"),
+    rt.upload(bias64, "conv bias"),
+    rt.upload(rq, "conv multipliers"),
+    rt.upload(params, "conv params"),
+  ];
+  const fn = rt.convS16(rt.kernel("conv", "s16", "s8", "tflite"));
+  const inImage = h * wd * cin * 2, outImage = row.out * col.out * cout * 2;
+  return {
+    run: () => {
+      for (let b = 0; b < n; b++) fn(ctx.ptr(x.id) + b * inImage, blocks[0].ptr, blocks[1].ptr, blocks[2].ptr, ctx.ptr(y.id) + b * outImage, blocks[3].ptr);
+    },
+    dispose: () => {
+      for (const blk of blocks.reverse()) rt.arena.free(blk);
+    },
   };
 }

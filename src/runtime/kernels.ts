@@ -5,13 +5,13 @@
 
 /** `scalar` kernels run everywhere (no SIMD instructions); they are always available. */
 export type Isa = "scalar" | "simd" | "relaxed";
-export type KernelOp = "gemm" | "gemv" | "dwconv" | "add";
+export type KernelOp = "gemm" | "gemv" | "conv" | "dwconv" | "add" | "leakyrelu";
 /** `s32`: int32 output, no requantization; `minmax`: float output with a clamp. */
 export type KernelRequant = "s32" | "tflite" | "single" | "fp32" | "minmax";
 
 export interface KernelInfo {
   readonly op: KernelOp;
-  readonly act: "s8" | "f32";
+  readonly act: "s8" | "s16" | "f32";
   /** "none" for ops without weights. */
   readonly weight: "s8" | "f32" | "none";
   readonly requant: KernelRequant;
@@ -46,6 +46,10 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemv", "f32", "f32", "minmax", 1, 8, 1, "simd"),
   kernel("dwconv", "s8", "s8", "tflite", 1, 8, 1, "simd"),
   kernel("add", "s8", "none", "tflite", 1, 1, 1, "scalar"),
+  kernel("add", "s16", "none", "tflite", 1, 1, 1, "scalar"),
+  kernel("conv", "s16", "s8", "tflite", 1, 1, 1, "scalar"),
+  kernel("leakyrelu", "s8", "none", "tflite", 1, 1, 1, "scalar"),
+  kernel("leakyrelu", "s16", "none", "tflite", 1, 1, 1, "scalar"),
 ]);
 
 export function familyKey(op: KernelOp, act: string, weight: string, requant: KernelRequant): string {

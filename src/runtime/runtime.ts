@@ -30,6 +30,8 @@ type GemvS8 = (
 type GemmF32 = (m: number, n: number, k: number, a: Ptr, aStride: number, w: Ptr, out: Ptr, outStride: number, min: number, max: number) => void;
 type DwconvS8 = (input: Ptr, filter: Ptr, bias: Ptr, rq: Ptr, out: Ptr, params: Ptr) => void;
 type AddS8 = (n: number, a: Ptr, b: Ptr, out: Ptr, params: Ptr) => void;
+type Unary = (n: number, x: Ptr, out: Ptr, params: Ptr) => void;
+type ConvS16 = (input: Ptr, filter: Ptr, bias: Ptr, rq: Ptr, out: Ptr, params: Ptr) => void;
 type GemvF32 = (n: number, k: number, a: Ptr, w: Ptr, out: Ptr, min: number, max: number) => void;
 export type RequantArray = (n: number, src: Ptr, dst: Ptr, param: number, shift: number) => void;
 
@@ -193,8 +195,18 @@ export class Runtime {
     return this.fn<DwconvS8>(kernel.name);
   }
 
-  addS8(kernel: KernelInfo): AddS8 {
+  /** Elementwise binary kernels (int8 and int16 share the signature). */
+  binary(kernel: KernelInfo): AddS8 {
     return this.fn<AddS8>(kernel.name);
+  }
+
+  /** Elementwise unary kernels with a params block. */
+  unary(kernel: KernelInfo): Unary {
+    return this.fn<Unary>(kernel.name);
+  }
+
+  convS16(kernel: KernelInfo): ConvS16 {
+    return this.fn<ConvS16>(kernel.name);
   }
 
   /** The whole of linear memory as bytes (a fresh view: growth detaches old ones). */

@@ -11,6 +11,8 @@ import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { reshape, transpose, pad } from "../../ops/data-movement.js";
 import { add } from "../../ops/add.js";
 import { mean } from "../../ops/mean.js";
+import { leakyRelu } from "../../ops/leaky-relu.js";
+import { stridedSlice } from "../../ops/strided-slice.js";
 import type { TfliteModel, TfliteOperator, TfliteTensor } from "./model.js";
 import { ACTIVATIONS, PADDINGS } from "./schema.js";
 
@@ -44,7 +46,13 @@ export const TFLITE_OPS: Record<string, (op: TfliteOperator) => NodeBuilder> = {
   },
   CONV_2D: (op) => conv2d(convOptions(op)),
   DEPTHWISE_CONV_2D: (op) => depthwiseConv2d({ ...convOptions(op), depthMultiplier: op.options.depth_multiplier as number }),
-  ADD: (op) => add(activation(op)),
+  ADD: (op) => add(activation(op), op.options.pot_scale_int16 as boolean),
+  LEAKY_RELU: (op) => leakyRelu(op.options.alpha as number),
+  STRIDED_SLICE: (op) => stridedSlice({
+    beginMask: op.options.begin_mask as number, endMask: op.options.end_mask as number,
+    ellipsisMask: op.options.ellipsis_mask as number, newAxisMask: op.options.new_axis_mask as number,
+    shrinkAxisMask: op.options.shrink_axis_mask as number, offset: op.options.offset as boolean,
+  }),
   MEAN: () => mean(),
   RESHAPE: () => reshape(),
   TRANSPOSE: () => transpose(),
