@@ -61,9 +61,11 @@ export function transpose(): NodeBuilder {
   };
 }
 
-export function pad(): NodeBuilder {
+/** PAD fills with the output zero point; PADV2 (withValue) with its constant_values input. */
+export function pad(withValue = false): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), padsT = ctx.input(1, "paddings"), y = ctx.output(0, "output");
+    const valueT = withValue ? ctx.optionalInput(2) : null;
     const pads = Array.from(constantArray(padsT, Int32Array, "paddings"));
     const rank = x.shape.length;
     if (pads.length !== 2 * rank || pads.some((p) => p < 0)) throw new ShapeError(`paddings [${pads}] must be ${rank} non-negative pairs`);
@@ -73,7 +75,12 @@ export function pad(): NodeBuilder {
     if (!sameQuant(x, y)) throw new QuantParamError("PAD must keep the quantization parameters");
     const esize = DTYPE_BYTES[x.dtype];
     if (esize !== 1 && esize !== 2) throw new UnsupportedError(`PAD of ${x.dtype}`);
-    const zp = y.quant ? y.quant.zeroPoint[0] : 0;
+    let zp = y.quant ? y.quant.zeroPoint[0] : 0;
+    if (valueT) {
+      const bytes = valueT.data;
+      if (!bytes || valueT.dtype !== x.dtype || bytes.length < esize) throw new ShapeError("PADV2 constant_values must be a constant of the input's dtype");
+      zp = esize === 1 ? (x.dtype === "int8" ? (bytes[0] << 24) >> 24 : bytes[0]) : ((bytes[0] | (bytes[1] << 8)) << 16) >> 16;
+    }
     const fill = new Uint8Array(esize === 1 ? [zp & 0xff] : [zp & 0xff, (zp >> 8) & 0xff]);
     // Copy the input as runs along its last axis.
     const inner = x.shape[rank - 1] * esize;

@@ -21,7 +21,7 @@ export function expectConstant(t: GraphTensor, role: string): Uint8Array {
 }
 
 /** A copy of constant bytes as a typed array (copied: file offsets need not be aligned). */
-export function constantArray<T extends Int8Array | Int32Array | BigInt64Array | Float32Array>(
+export function constantArray<T extends Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array>(
   t: GraphTensor, ctor: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, role: string,
 ): T {
   const bytes = expectConstant(t, role);

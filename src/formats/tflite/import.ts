@@ -13,6 +13,12 @@ import { add } from "../../ops/add.js";
 import { mean } from "../../ops/mean.js";
 import { leakyRelu } from "../../ops/leaky-relu.js";
 import { stridedSlice } from "../../ops/strided-slice.js";
+import { binary } from "../../ops/binary.js";
+import { relu, quantize, dequantize, lookupActivation, sigmoid, hardSwish } from "../../ops/unary.js";
+import { pool, type PoolOptions } from "../../ops/pooling.js";
+import { concatenation } from "../../ops/concat.js";
+import { transposeConv } from "../../ops/transpose-conv.js";
+import type { TfliteSubgraph } from "./model.js";
 import type { TfliteModel, TfliteOperator, TfliteTensor } from "./model.js";
 import { ACTIVATIONS, PADDINGS } from "./schema.js";
 
@@ -38,15 +44,55 @@ function convOptions(op: TfliteOperator): Conv2DOptions {
   };
 }
 
+function poolOptions(op: TfliteOperator): PoolOptions {
+  const o = op.options;
+  const padding = PADDINGS[o.padding as number];
+  if (!padding) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${o.padding} is not SAME or VALID`);
+  return {
+    padding, strideH: o.stride_h as number, strideW: o.stride_w as number,
+    filterH: o.filter_height as number, filterW: o.filter_width as number, activation: activation(op),
+  };
+}
+
+/** ADD on the wasm kernel when both inputs are same-shape activations, else with broadcasting in TypeScript. */
+function addOp(op: TfliteOperator, g: TfliteSubgraph): NodeBuilder {
+  const [a, b] = op.inputs.map((i) => g.tensors[i]);
+  const out = g.tensors[op.outputs[0]];
+  const same = (x?: TfliteTensor) => !!x && !x.data && x.shape.length === out.shape.length && x.shape.every((d, i) => d === out.shape[i]);
+  const pot = op.options.pot_scale_int16 as boolean;
+  return same(a) && same(b) ? add(activation(op), pot) : binary("ADD", activation(op), pot);
+}
+
 /** Builtin name -> builder. One line per operator. */
-export const TFLITE_OPS: Record<string, (op: TfliteOperator) => NodeBuilder> = {
+export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) => NodeBuilder> = {
   FULLY_CONNECTED: (op) => {
     if (op.options.weights_format !== 0) throw new UnsupportedError(`op ${op.index} (FULLY_CONNECTED): shuffled weights are not supported`);
     return fullyConnected(activation(op));
   },
   CONV_2D: (op) => conv2d(convOptions(op)),
   DEPTHWISE_CONV_2D: (op) => depthwiseConv2d({ ...convOptions(op), depthMultiplier: op.options.depth_multiplier as number }),
-  ADD: (op) => add(activation(op), op.options.pot_scale_int16 as boolean),
+  ADD: addOp,
+  SUB: (op) => binary("SUB", activation(op), op.options.pot_scale_int16 as boolean),
+  MUL: (op) => binary("MUL", activation(op)),
+  AVERAGE_POOL_2D: (op) => pool("average", poolOptions(op)),
+  MAX_POOL_2D: (op) => pool("max", poolOptions(op)),
+  CONCATENATION: (op) => concatenation(op.options.axis as number),
+  SQUEEZE: () => reshape(),
+  PADV2: () => pad(true),
+  RELU: () => relu("relu"),
+  RELU6: () => relu("relu6"),
+  RELU_N1_TO_1: () => relu("relu_n1_to_1"),
+  QUANTIZE: () => quantize(),
+  DEQUANTIZE: () => dequantize(),
+  LOGISTIC: () => lookupActivation(sigmoid),
+  TANH: () => lookupActivation(Math.tanh),
+  HARD_SWISH: () => hardSwish(),
+  TRANSPOSE_CONV: (op) => {
+    const o = op.options;
+    const padding = PADDINGS[o.padding as number];
+    if (!padding) throw new UnsupportedError(`op ${op.index} (TRANSPOSE_CONV): padding ${o.padding} is not SAME or VALID`);
+    return transposeConv({ padding, strideH: o.stride_h as number, strideW: o.stride_w as number, activation: activation(op) });
+  },
   LEAKY_RELU: (op) => leakyRelu(op.options.alpha as number),
   STRIDED_SLICE: (op) => stridedSlice({
     beginMask: op.options.begin_mask as number, endMask: op.options.end_mask as number,
@@ -87,5 +133,5 @@ export function importTflite(model: TfliteModel): { graph: Graph; builders: Node
     inputs: g.inputs,
     outputs: g.outputs,
   };
-  return { graph, builders: g.operators.map((op) => TFLITE_OPS[op.op](op)) };
+  return { graph, builders: g.operators.map((op) => TFLITE_OPS[op.op](op, g)) };
 }

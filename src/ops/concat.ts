@@ -1,0 +1,46 @@
+// CONCATENATION (TFLite) of tensors that share the output's dtype and quantization (as tflite-micro's
+// concatenation requires for int8): a copy of each input's block along the axis.
+
+import { ShapeError, UnsupportedError } from "../errors.js";
+import type { NodeBuilder } from "../graph/node.js";
+import { DTYPE_BYTES } from "../graph/ir.js";
+
+export function concatenation(axisIn: number): NodeBuilder {
+  return (ctx) => {
+    const y = ctx.output(0, "output");
+    const inputs = ctx.node.inputs.map((_, i) => ctx.input(i, `input${i}`));
+    const rank = y.shape.length;
+    const axis = axisIn < 0 ? axisIn + rank : axisIn;
+    if (axis < 0 || axis >= rank) throw new ShapeError(`axis ${axisIn} is out of range for rank ${rank}`);
+    let along = 0;
+    for (const t of inputs) {
+      if (t.dtype !== y.dtype) throw new UnsupportedError(`input ${t.id} is ${t.dtype}, the output ${y.dtype}`);
+      if (t.shape.length !== rank || t.shape.some((d, i) => i !== axis && d !== y.shape[i])) {
+        throw new ShapeError(`input [${t.shape}] does not fit output [${y.shape}] along axis ${axis}`);
+      }
+      if (y.quant && (!t.quant || t.quant.scale[0] !== y.quant.scale[0] || t.quant.zeroPoint[0] !== y.quant.zeroPoint[0])) {
+        throw new UnsupportedError(`input ${t.id} (${t.name}) is quantized differently from the output; requantizing CONCATENATION is not supported yet`);
+      }
+      along += t.shape[axis];
+    }
+    if (along !== y.shape[axis]) throw new ShapeError(`inputs add up to ${along} along axis ${axis}, the output has ${y.shape[axis]}`);
+    const esize = DTYPE_BYTES[y.dtype];
+    const outer = y.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = y.shape.slice(axis + 1).reduce((a, b) => a * b, 1) * esize;
+    return {
+      run: () => {
+        const mem = ctx.rt.bytes();
+        let dst = ctx.ptr(y.id);
+        for (let o = 0; o < outer; o++) {
+          for (const t of inputs) {
+            const block = t.shape[axis] * inner;
+            const src = ctx.ptr(t.id) + o * block;
+            mem.copyWithin(dst, src, src + block);
+            dst += block;
+          }
+        }
+      },
+      dispose: () => {},
+    };
+  };
+}
