@@ -9,7 +9,8 @@
 
 const TWO30 = 2 ** 30;
 
-function srdhm(a: number, b: number): number {
+/** gemmlowp SaturatingRoundingDoublingHighMul on int32. */
+export function srdhm(a: number, b: number): number {
   if (a === -2147483648 && b === -2147483648) return 2147483647;
   const hi = Math.floor(b / 65536);
   const lo = b - hi * 65536;
@@ -17,7 +18,8 @@ function srdhm(a: number, b: number): number {
   return Math.floor((a * hi + t) / 32768) | 0;
 }
 
-function rdbpot(x: number, e: number): number {
+/** gemmlowp RoundingDivideByPOT on int32, e in [0, 31]. */
+export function rdbpot(x: number, e: number): number {
   const mask = e === 31 ? 0x7fffffff : (1 << e) - 1;
   const remainder = x & mask;
   const threshold = (mask >> 1) + (x < 0 ? 1 : 0);

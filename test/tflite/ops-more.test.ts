@@ -7,6 +7,7 @@ import { relu, quantize, dequantize, lookupActivation, sigmoid, hardSwish } from
 import { pool } from "../../src/ops/pooling.js";
 import { concatenation } from "../../src/ops/concat.js";
 import { transposeConv } from "../../src/ops/transpose-conv.js";
+import { softmax } from "../../src/ops/softmax.js";
 import { pad } from "../../src/ops/data-movement.js";
 import { window1d } from "../../src/ops/conv-geometry.js";
 import { activationClamp } from "../../src/quant/activation.js";
@@ -186,6 +187,33 @@ describe("pools, CONCATENATION, PADV2, TRANSPOSE_CONV", () => {
         return Math.min(127, Math.max(-128, -2 + requantTflite(a + bias[i % cout], m.multiplier, m.shift)));
       });
       expectExact(Array.from(got), want, cout, `${padding} stride ${stride}`);
+    }
+  });
+});
+
+describe("SOFTMAX", () => {
+  it("the fixed-point softmax stays within one output step of the float softmax, int8 and int16 outputs", async () => {
+    const d = await dyad();
+    const r = rng(31);
+    for (const [dtype, sy, zy, steps] of [["int8", 1 / 256, -128, 1], ["int16", 1 / 65536, -32768, 8]] as const) {
+      for (const [rows, depth, sx, beta] of [[3, 10, 0.1, 1], [2, 1000, 0.05, 1], [4, 7, 0.5, 0.5], [1, 2, 0.02, 2]]) {
+        const x = randInts(Int8Array, rows * depth, -128, 127, r);
+        const model = oneOpModel(d, "SOFTMAX", softmax(beta), [
+          { dtype: "int8", shape: [rows, depth], scale: sx, zeroPoint: 5 }, { dtype, shape: [rows, depth], scale: sy, zeroPoint: zy },
+        ], [0], [1]);
+        const got = model.run([x])[0].data as Int8Array | Int16Array;
+        model.dispose();
+        for (let i = 0; i < rows; i++) {
+          const row = Array.from(x.subarray(i * depth, (i + 1) * depth), (v) => Math.fround(sx) * beta * v);
+          const max = Math.max(...row);
+          const exps = row.map((v) => Math.exp(v - max));
+          const sum = exps.reduce((a, b) => a + b, 0);
+          exps.forEach((e, c) => {
+            const want = e / sum / sy + zy;
+            expect(Math.abs(got[i * depth + c] - want), `${dtype} ${rows}x${depth} row ${i} col ${c}`).toBeLessThanOrEqual(steps);
+          });
+        }
+      }
     }
   });
 });

@@ -18,6 +18,7 @@ import { relu, quantize, dequantize, lookupActivation, sigmoid, hardSwish } from
 import { pool, type PoolOptions } from "../../ops/pooling.js";
 import { concatenation } from "../../ops/concat.js";
 import { transposeConv } from "../../ops/transpose-conv.js";
+import { softmax } from "../../ops/softmax.js";
 import type { TfliteSubgraph } from "./model.js";
 import type { TfliteModel, TfliteOperator, TfliteTensor } from "./model.js";
 import { ACTIVATIONS, PADDINGS } from "./schema.js";
@@ -87,6 +88,7 @@ export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) 
   LOGISTIC: () => lookupActivation(sigmoid),
   TANH: () => lookupActivation(Math.tanh),
   HARD_SWISH: () => hardSwish(),
+  SOFTMAX: (op) => softmax(op.options.beta as number),
   TRANSPOSE_CONV: (op) => {
     const o = op.options;
     const padding = PADDINGS[o.padding as number];
