@@ -149,6 +149,32 @@
   return i32x4.add(i32x4.min_s(i32x4.max_s(r, i32x4.splat(lo)), i32x4.splat(hi)), i32x4.splat(zp));
 }
 
+/**
+ * Mode `tflite` with a different multiplier and shift in each lane (per-channel ops whose channels are the
+ * lanes). Parameters at `q`, five vectors of four int32, each at q + 32*i (the next four lanes follow at
+ * q + 16): multiplier, 2^left, 2^(31 - right) (0 when right is 0), (2^right) - 1, and -1 where right is 0.
+ * The right shift x >> r is computed as (x * 2^(31-r)) >> 31 on 64-bit lanes, exact for r >= 1.
+ */
+// @ts-ignore: decorator
+@inline export function requant_tflite_lanes(acc: v128, q: usize): v128 {
+  const m = v128.load(q), lmul = v128.load(q, 32), rpow = v128.load(q, 64), rmask = v128.load(q, 96), rzero = v128.load(q, 128);
+  const x = i32x4.mul(acc, lmul); // acc << left, wrapping like the C code
+  const round = i64x2.splat(1 << 30);
+  // SRDHM; multipliers are non-negative, so INT32_MIN * INT32_MIN cannot occur.
+  const y = pack_low32(
+    i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), round), 31),
+    i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), round), 31),
+  );
+  const floor = pack_low32(
+    i64x2.shr_s(i64x2.extmul_low_i32x4_s(y, rpow), 31),
+    i64x2.shr_s(i64x2.extmul_high_i32x4_s(y, rpow), 31),
+  );
+  const remainder = v128.and(y, rmask);
+  const threshold = i32x4.sub(i32x4.shr_s(rmask, 1), i32x4.shr_s(y, 31));
+  const rounded = i32x4.sub(floor, i32x4.gt_s(remainder, threshold));
+  return v128.bitselect(y, rounded, rzero);
+}
+
 // ---- Mode selection for kernels (compile-time constants after inlining) ---------------------------------
 
 export const MODE_TFLITE: i32 = 0;

@@ -1,68 +1,68 @@
 // s8_s8_dwconv_tflite_1x8_simd: int8 depthwise convolution, NHWC, depth multiplier 1, per-channel weights,
 // TFLite semantics (reference: tflite-micro kernels/internal/reference/integer_ops/depthwise_conv.h,
-// DepthwiseConvPerChannel): acc = bias[c] + sum over in-image taps of w * (x - inZp); taps outside the image
-// contribute nothing. Eight channels ride in the vector lanes (x - zp and w widened to int16, extmul to int32);
-// a channel tail goes lane by lane. Requantization: TFLite double rounding, per channel, then the clamp.
+// DepthwiseConvPerChannel).
 //
-// The params block (int32 at `p`):
-//   0 H  1 W  2 C  3 KH  4 KW  5 strideH  6 strideW  7 dilationH  8 dilationW  9 padTop  10 padLeft
-//   11 OH  12 OW  13 inZp  14 outZp  15 qmin  16 qmax
-// Filter: int8 [KH][KW][C]; bias: int32 [C]; rq: (multiplier, shift) per channel, [C] pairs.
+// The input arrives padded (Hp x Wp x C, the border filled with the input zero point), so every tap is inside
+// and the zero point folds into the bias: acc = bias'[c] + sum_taps x * w with bias' = bias - zp * sum_taps w.
+// Channels ride in the vector lanes, eight at a time, the outer loop. Taps go in pairs: the two taps' 8 bytes
+// are interleaved, widened, and one `i32x4.dot_i16x8_s` per four channels adds both products (weights are
+// packed interleaved the same way, widened, a zero weight pairing an odd last tap). Requantization is TFLite's
+// double rounding with a multiplier and shift per lane (requant_tflite_lanes), then the clamp.
+//
+// Packed weights per block of 8 channels: P = ceil(KH*KW / 2) pairs x 2 vectors (channels 0-3, 4-7) of
+// (w_t, w_t+1) int16 pairs = 32 * P bytes. Lane parameters per block: 5 x 8 int32 (see requant_tflite_lanes).
+// Channels past C in the last block have zero weights and are not stored.
+//
+// At most 64 taps (KH * KW); the op checks. Params (int32 at p): 0 Hp 1 Wp 2 C 3 KH 4 KW 5 strideH 6 strideW 7 dilationH 8 dilationW 9 OH 10 OW
+//   11 outZp 12 qmin 13 qmax
 
-import { requant_tflite, output_stage } from "../requant";
+import { requant_tflite_lanes, output_stage_x4 } from "../requant";
 
+/** Byte offsets of each tap pair's two taps from the window's corner (at most MAX_TAPS taps). */
+const MAX_TAPS = 64;
 // @ts-ignore: decorator
-@lazy const lanes: usize = memory.data(32, 16);
+@lazy const tapOffsets: usize = memory.data(MAX_TAPS * 4, 16);
 
-export function s8_s8_dwconv_tflite_1x8_simd(input: usize, filter: usize, bias: usize, rq: usize, out: usize, p: usize): void {
-  const H = load<i32>(p), W = load<i32>(p, 4), C = load<i32>(p, 8);
-  const KH = load<i32>(p, 12), KW = load<i32>(p, 16);
+export function dwconv_packed_bytes(c: i32, kh: i32, kw: i32): usize {
+  return <usize>((c + 7) >> 3) * 32 * <usize>((kh * kw + 1) >> 1);
+}
+
+export function s8_s8_dwconv_tflite_1x8_simd(input: usize, filter: usize, bias: usize, lanes: usize, out: usize, p: usize): void {
+  const Wp = load<i32>(p, 4), C = load<i32>(p, 8), KH = load<i32>(p, 12), KW = load<i32>(p, 16);
   const sH = load<i32>(p, 20), sW = load<i32>(p, 24), dH = load<i32>(p, 28), dW = load<i32>(p, 32);
-  const padT = load<i32>(p, 36), padL = load<i32>(p, 40), OH = load<i32>(p, 44), OW = load<i32>(p, 48);
-  const inZp = load<i32>(p, 52), outZp = load<i32>(p, 56), qmin = load<i32>(p, 60), qmax = load<i32>(p, 64);
-  const lo = qmin - outZp, hi = qmax - outZp;
-  const vzp = i16x8.splat(<i16>inZp);
-  const c8 = C & ~7;
-  for (let oy = 0; oy < OH; oy++) {
-    for (let ox = 0; ox < OW; ox++) {
-      const y0 = oy * sH - padT, x0 = ox * sW - padL;
-      const dst = out + (<usize>(oy * OW + ox) * C);
-      let c = 0;
-      for (; c < c8; c += 8) {
-        let acc0 = v128.load(bias + (<usize>c << 2)), acc1 = v128.load(bias + (<usize>c << 2), 16);
-        for (let ky = 0; ky < KH; ky++) {
-          const iy = y0 + ky * dH;
-          if (<u32>iy >= <u32>H) continue;
-          for (let kx = 0; kx < KW; kx++) {
-            const ix = x0 + kx * dW;
-            if (<u32>ix >= <u32>W) continue;
-            const x = i16x8.sub(v128.load8x8_s(input + <usize>(iy * W + ix) * C + c), vzp);
-            const w = v128.load8x8_s(filter + <usize>(ky * KW + kx) * C + c);
-            acc0 = i32x4.add(acc0, i32x4.extmul_low_i16x8_s(x, w));
-            acc1 = i32x4.add(acc1, i32x4.extmul_high_i16x8_s(x, w));
-          }
+  const OH = load<i32>(p, 36), OW = load<i32>(p, 40);
+  const zp = load<i32>(p, 44), lo = load<i32>(p, 48) - zp, hi = load<i32>(p, 52) - zp;
+  const taps = KH * KW;
+  const pairs = (taps + 1) >> 1;
+  const rowBytes = <usize>Wp * C;
+  // Tap offsets once per call: divisions inside the pixel loop would cost more than the arithmetic.
+  for (let t = 0; t < pairs * 2; t++) {
+    const tt = t < taps ? t : taps - 1;
+    store<i32>(tapOffsets + (<usize>t << 2), <i32>(<usize>((tt / KW) * dH) * rowBytes + <usize>((tt % KW) * dW) * C));
+  }
+  for (let c0 = 0; c0 < C; c0 += 8) {
+    const w = filter + <usize>(c0 >> 3) * 32 * pairs;
+    const lp = lanes + <usize>(c0 >> 3) * 160;
+    const b0 = v128.load(bias + (<usize>c0 << 2)), b1 = v128.load(bias + (<usize>c0 << 2), 16);
+    const nc = min(8, C - c0);
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        const base = input + <usize>(oy * sH) * rowBytes + <usize>(ox * sW) * C + c0;
+        let acc0 = b0, acc1 = b1;
+        for (let q = 0; q < pairs; q++) {
+          const a0 = base + <usize>load<i32>(tapOffsets + (<usize>q << 3));
+          const a1 = base + <usize>load<i32>(tapOffsets + (<usize>q << 3), 4);
+          const x = i8x16.shuffle(v128.load64_zero(a0), v128.load64_zero(a1), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+          const wq = w + (<usize>q << 5);
+          acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x), v128.load(wq)));
+          acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x), v128.load(wq, 16)));
         }
-        v128.store(lanes, acc0);
-        v128.store(lanes, acc1, 16);
-        for (let l = 0; l < 8; l++) {
-          const q = rq + (<usize>(c + l) << 3);
-          const r = requant_tflite(load<i32>(lanes + (<usize>l << 2)), load<i32>(q), load<i32>(q, 4));
-          store<i8>(dst + c + l, <i8>output_stage(r, outZp, lo, hi));
-        }
-      }
-      for (; c < C; c++) {
-        let acc = load<i32>(bias + (<usize>c << 2));
-        for (let ky = 0; ky < KH; ky++) {
-          const iy = y0 + ky * dH;
-          if (<u32>iy >= <u32>H) continue;
-          for (let kx = 0; kx < KW; kx++) {
-            const ix = x0 + kx * dW;
-            if (<u32>ix >= <u32>W) continue;
-            acc += (<i32>load<i8>(input + <usize>(iy * W + ix) * C + c) - inZp) * <i32>load<i8>(filter + <usize>(ky * KW + kx) * C + c);
-          }
-        }
-        const q = rq + (<usize>c << 3);
-        store<i8>(dst + c, <i8>output_stage(requant_tflite(acc, load<i32>(q), load<i32>(q, 4)), outZp, lo, hi));
+        const r0 = output_stage_x4(requant_tflite_lanes(acc0, lp), zp, lo, hi);
+        const r1 = output_stage_x4(requant_tflite_lanes(acc1, lp + 16), zp, lo, hi);
+        const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.splat(0));
+        const dst = out + <usize>(oy * OW + ox) * C + c0;
+        if (nc == 8) v128.store64_lane(dst, bytes, 0);
+        else for (let l = 0; l < nc; l++) store<i8>(dst + l, i8x16.extract_lane_s(i8x16.swizzle(bytes, i8x16.splat(<i8>l)), 0));
       }
     }
   }

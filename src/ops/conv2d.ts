@@ -1,8 +1,8 @@
 // CONV_2D (TFLite, int8, NHWC, per-channel weights): reference tflite-micro kernels/internal/reference/
 // integer_ops/conv.h (ConvPerChannel). Lowered to the GEMM: each output pixel is a row of KH*KW*Cin input
-// values (im2col, with the input zero point where the window leaves the image, so that x - zp is 0 there as in
-// the reference), the filter [Cout, KH, KW, Cin] is the [N, K] weight matrix. 1x1 convolutions with stride 1
-// and no padding multiply the input directly.
+// values (im2col in wasm, widened to int16 as the GEMM reads them, with the input zero point where the window
+// leaves the image, so that x - zp is 0 there as in the reference), the filter [Cout, KH, KW, Cin] is the
+// [N, K] weight matrix. 1x1 convolutions with stride 1 multiply the input directly.
 
 import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
@@ -12,6 +12,9 @@ import { constantArray, constantQTensor, expectDType, expectQuant } from "./grap
 import { window1d, type Padding, type Window1D } from "./conv-geometry.js";
 import type { NodeContext } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
+
+/** Bytes of im2col rows converted at a time (about half of L2). */
+const IM2COL_BLOCK_BYTES = 256 << 10;
 
 export interface Conv2DOptions {
   padding: Padding;
@@ -54,36 +57,32 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     });
     const rows = n * row.out * col.out;
     const direct = kh === 1 && kw === 1 && o.strideH === 1 && o.strideW === 1;
-    const zp = xq.zeroPoint[0];
+    const kp = (k + 1) & ~1;
+    const pixels = row.out * col.out;
+    const params = ctx.rt.upload(Int32Array.of(h, wd, cin, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW,
+      row.padBefore, col.padBefore, row.out, col.out, xq.zeroPoint[0]), "conv im2col params");
     const run = direct
       ? () => mm.runInto(ctx.ptr(x.id), 1, rows, ctx.ptr(y.id))
       : () => ctx.rt.arena.scope(() => {
-          const cols = ctx.rt.arena.alloc(rows * k, "conv im2col");
-          const mem = ctx.rt.bytes();
-          const src = ctx.ptr(x.id);
-          let dst = cols.ptr;
+          // im2col straight into the GEMM's widened rows, a block of rows at a time so that the block stays in
+          // cache while every weight panel passes over it (plus the spare rows the GEMM reads).
+          const block = Math.max(4, Math.min(pixels, Math.floor(IM2COL_BLOCK_BYTES / (kp * 2)) & ~3));
+          const a16 = ctx.rt.arena.alloc((block + mm.paddingRows) * kp * 2, "conv im2col");
           for (let b = 0; b < n; b++) {
-            for (let oy = 0; oy < row.out; oy++) {
-              for (let ox = 0; ox < col.out; ox++) {
-                for (let ky = 0; ky < kh; ky++) {
-                  const iy = oy * o.strideH - row.padBefore + ky * o.dilationH;
-                  for (let kx = 0; kx < kw; kx++) {
-                    const ix = ox * o.strideW - col.padBefore + kx * o.dilationW;
-                    if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
-                      mem.fill(zp & 0xff, dst, dst + cin);
-                    } else {
-                      const at = src + ((b * h + iy) * wd + ix) * cin;
-                      mem.copyWithin(dst, at, at + cin);
-                    }
-                    dst += cin;
-                  }
-                }
-              }
+            for (let first = 0; first < pixels; first += block) {
+              const count = Math.min(block, pixels - first);
+              ctx.rt.im2colS8(ctx.ptr(x.id) + b * h * wd * cin, a16.ptr, params.ptr, first, count);
+              mm.multiply(a16.ptr, 0, 1, count, ctx.ptr(y.id) + (b * pixels + first) * cout);
             }
           }
-          mm.runInto(cols.ptr, 1, rows, ctx.ptr(y.id));
         });
-    return { run, dispose: () => mm.dispose() };
+    return {
+      run,
+      dispose: () => {
+        ctx.rt.arena.free(params);
+        mm.dispose();
+      },
+    };
   };
 }
 

@@ -1,6 +1,8 @@
 // DEPTHWISE_CONV_2D (TFLite, int8, NHWC, per-channel, depth multiplier 1): reference tflite-micro
 // kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel). The kernel is
-// s8_s8_dwconv_tflite_1x8_simd; this op validates, computes the per-channel multipliers and runs it per image.
+// s8_s8_dwconv_tflite_1x8_simd; this op packs the weights in tap pairs, folds the input zero point into the
+// bias, computes the per-lane multipliers, and per image pads the input with the zero point (so that every
+// tap is inside, contributing (zp - zp) * w = 0 where the reference skips it) and runs the kernel.
 
 import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
@@ -33,35 +35,84 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
     if (wq.scale.length !== 1 && wq.scale.length !== c) throw new ShapeError(`filter has ${wq.scale.length} scales for ${c} channels`);
     if (wq.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
-    const rq = new Int32Array(2 * c);
+    const zx = xq.zeroPoint[0];
+    const weights = constantArray(w, Int8Array, "filter"); // [KH][KW][C]
+    const biasIn = bias ? constantArray(bias, Int32Array, "bias") : new Int32Array(c);
+    const taps = kh * kw, pairs = (taps + 1) >> 1, blocks = (c + 7) >> 3;
+    if (taps > 64) throw new UnsupportedError(`depthwise filters of more than 64 taps (${kh}x${kw})`);
+    // Weights as interleaved int16 tap pairs per block of 8 channels; the zero point folded into the bias.
+    const packed = new Int16Array(blocks * 16 * pairs);
+    const folded = new Int32Array(blocks * 8);
     for (let ch = 0; ch < c; ch++) {
-      const sw = wq.scale[wq.scale.length === 1 ? 0 : ch];
-      const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(sw)) / Math.fround(yq.scale[0]));
-      rq[2 * ch] = q.multiplier;
-      rq[2 * ch + 1] = q.shift;
+      let sum = 0;
+      for (let t = 0; t < taps; t++) {
+        const v = weights[t * c + ch];
+        sum += v;
+        const [blk, lane] = [ch >> 3, ch & 7];
+        packed[(blk * pairs + (t >> 1)) * 16 + lane * 2 + (t & 1)] = v;
+      }
+      folded[ch] = biasIn[ch] - zx * sum;
+    }
+    // Per-lane requantization parameters (assembly/requant.ts, requant_tflite_lanes).
+    const lanes = new Int32Array(blocks * 40);
+    for (let ch = 0; ch < blocks * 8; ch++) {
+      const base = (ch >> 3) * 40 + (ch & 7);
+      let m = 0, shift = 0;
+      if (ch < c) {
+        const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(wq.scale[wq.scale.length === 1 ? 0 : ch])) / Math.fround(yq.scale[0]));
+        m = q.multiplier;
+        shift = q.shift;
+      }
+      const left = Math.max(shift, 0), right = Math.max(-shift, 0);
+      lanes[base] = m;
+      lanes[base + 8] = 2 ** left | 0;
+      lanes[base + 16] = right > 0 ? 2 ** (31 - right) : 0;
+      lanes[base + 24] = right === 31 ? 0x7fffffff : (1 << right) - 1;
+      lanes[base + 32] = right === 0 ? -1 : 0;
     }
     const clamp = activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], "int8");
-    const params = Int32Array.of(h, wd, c, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.padBefore,
-      col.padBefore, row.out, col.out, xq.zeroPoint[0], yq.zeroPoint[0], clamp.min, clamp.max);
+    // The padded input covers exactly the windows' extent: rows -padTop .. Hp - padTop - 1.
+    const hp = (row.out - 1) * o.strideH + (kh - 1) * o.dilationH + 1;
+    const wp = (col.out - 1) * o.strideW + (kw - 1) * o.dilationW + 1;
+    const params = Int32Array.of(hp, wp, c, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.out, col.out,
+      yq.zeroPoint[0], clamp.min, clamp.max);
     const kernel = rt.kernel("dwconv", "s8", "s8", "tflite");
-    const blocks = [
-      rt.upload(constantArray(w, Int8Array, "filter"), "depthwise filter"),
-      rt.upload(bias ? constantArray(bias, Int32Array, "bias") : new Int32Array(c), "depthwise bias"),
-      rt.upload(rq, "depthwise multipliers"),
+    const blocksMem = [
+      rt.upload(packed, "depthwise filter"),
+      rt.upload(folded, "depthwise bias"),
+      rt.upload(lanes, "depthwise multipliers"),
       rt.upload(params, "depthwise params"),
     ];
-    const [filter, biasBlock, rqBlock, paramBlock] = blocks;
+    const [filter, biasBlock, laneBlock, paramBlock] = blocksMem;
     const inImage = h * wd * c, outImage = row.out * col.out * c;
     const fn = rt.dwconvS8(kernel);
     if (elementCount(y) !== n * outImage) throw new ShapeError("output size mismatch");
+    const fill = zx & 0xff;
     return {
-      run: () => {
+      run: () => rt.arena.scope(() => {
+        const padded = rt.arena.alloc(hp * wp * c, "depthwise padded input");
         for (let b = 0; b < n; b++) {
-          fn(ctx.ptr(x.id) + b * inImage, filter.ptr, biasBlock.ptr, rqBlock.ptr, ctx.ptr(y.id) + b * outImage, paramBlock.ptr);
+          const mem = rt.bytes();
+          const src = ctx.ptr(x.id) + b * inImage;
+          const x0 = Math.max(0, col.padBefore), ix0 = Math.max(0, -col.padBefore);
+          const count = Math.max(0, Math.min(wp - x0, wd - ix0));
+          for (let py = 0; py < hp; py++) {
+            const rowStart = padded.ptr + py * wp * c, rowEnd = rowStart + wp * c;
+            const iy = py - row.padBefore;
+            if (iy < 0 || iy >= h || count === 0) {
+              mem.fill(fill, rowStart, rowEnd);
+              continue;
+            }
+            // Border columns get the zero point, the middle the input row.
+            mem.fill(fill, rowStart, rowStart + x0 * c);
+            mem.copyWithin(rowStart + x0 * c, src + (iy * wd + ix0) * c, src + (iy * wd + ix0 + count) * c);
+            mem.fill(fill, rowStart + (x0 + count) * c, rowEnd);
+          }
+          fn(padded.ptr, filter.ptr, biasBlock.ptr, laneBlock.ptr, ctx.ptr(y.id) + b * outImage, paramBlock.ptr);
         }
-      },
+      }),
       dispose: () => {
-        for (const blk of blocks.reverse()) rt.arena.free(blk);
+        for (const blk of blocksMem.reverse()) rt.arena.free(blk);
       },
     };
   };

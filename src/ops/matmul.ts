@@ -214,36 +214,51 @@ export class MatMul {
   runInto(aPtr: number, batches: number, m: number, outPtr: number): void {
     if (this.packed === null) throw new StateError("matmul: run() after dispose()");
     const rt = this.rt;
-    const k = this.k, n = this.n, kp = (k + 1) & ~1;
-    const esize = this.output.dtype === "int32" ? 4 : 1;
+    const k = this.k, kp = (k + 1) & ~1;
     const xor = this.input.dtype === "uint8" ? XOR_U8 : 0;
-    const outXor = this.output.dtype === "uint8" ? XOR_U8 : 0;
-    const zpS8 = this.output.zeroPoint - outXor;
-    const qmin = this.output.qmin - outXor, qmax = this.output.qmax - outXor;
-    const weightBatches = sizeOf(this.weightBatch);
     rt.arena.scope(() => {
       // The GEMM reads whole tiles of MR rows: MR - 1 rows of padding after the last.
       const a16 = rt.arena.alloc((batches * m + this.gemm.mr - 1) * kp * 2, "matmul widened input");
       const rowsums = this.hasWeightZeroPoints ? rt.arena.alloc(batches * m * 4, "matmul input row sums") : null;
       rt.packActivationsS8(batches * m, k, aPtr, k, xor, a16.ptr, rowsums ? rowsums.ptr : 0);
-      const wzp = this.hasWeightZeroPoints ? this.wzp!.ptr : 0;
-      const gemm = rt.gemmS8(this.gemm);
-      const gemv = rt.gemvS8(this.gemv);
-      // One weight matrix serves every batch as one taller product; batched weights go one batch at a time.
-      const [loops, rows] = weightBatches === 1 ? [1, batches * m] : [batches, m];
-      for (let b = 0; b < loops; b++) {
-        const w = this.packed!.ptr + b * this.batchBytes;
-        const ap = a16.ptr + b * rows * kp * 2;
-        const op = outPtr + b * rows * n * esize;
-        if (rows === 1) {
-          const rowsum = rowsums ? rt.view(Int32Array, rowsums)[b] : 0;
-          gemv(n, k, ap, w, this.rq!.ptr, rowsum, wzp, op, zpS8, qmin, qmax, outXor);
-        } else {
-          const rs = rowsums ? rowsums.ptr + b * rows * 4 : 0;
-          gemm(rows, n, k, ap, w, this.rq!.ptr, rs, wzp, op, n, zpS8, qmin, qmax, outXor);
-        }
-      }
+      this.multiply(a16.ptr, rowsums ? rowsums.ptr : 0, batches, m, outPtr);
     });
+  }
+
+  /** Rows of activations the GEMM reads beyond the last one (allocate them after widened inputs). */
+  get paddingRows(): number {
+    return this.gemm.mr - 1;
+  }
+
+  /**
+   * The products on activations already widened to int16 rows of K rounded up to 2 (pack_a_s8_i16 or
+   * im2col), followed by `paddingRows` spare rows; `rowsums` only when the weights have zero points.
+   */
+  multiply(a16: number, rowsums: number, batches: number, m: number, outPtr: number): void {
+    if (this.packed === null) throw new StateError("matmul: run() after dispose()");
+    const rt = this.rt;
+    const k = this.k, n = this.n, kp = (k + 1) & ~1;
+    const esize = this.output.dtype === "int32" ? 4 : 1;
+    const outXor = this.output.dtype === "uint8" ? XOR_U8 : 0;
+    const zpS8 = this.output.zeroPoint - outXor;
+    const qmin = this.output.qmin - outXor, qmax = this.output.qmax - outXor;
+    const weightBatches = sizeOf(this.weightBatch);
+    const wzp = this.hasWeightZeroPoints ? this.wzp!.ptr : 0;
+    const gemm = rt.gemmS8(this.gemm);
+    const gemv = rt.gemvS8(this.gemv);
+    // One weight matrix serves every batch as one taller product; batched weights go one batch at a time.
+    const [loops, rows] = weightBatches === 1 ? [1, batches * m] : [batches, m];
+    for (let b = 0; b < loops; b++) {
+      const w = this.packed.ptr + b * this.batchBytes;
+      const ap = a16 + b * rows * kp * 2;
+      const op = outPtr + b * rows * n * esize;
+      if (rows === 1) {
+        const rowsum = rowsums ? new Int32Array(rt.bytes().buffer, rowsums + b * 4, 1)[0] : 0;
+        gemv(n, k, ap, w, this.rq!.ptr, rowsum, wzp, op, zpS8, qmin, qmax, outXor);
+      } else {
+        gemm(rows, n, k, ap, w, this.rq!.ptr, rowsums ? rowsums + b * rows * 4 : 0, wzp, op, n, zpS8, qmin, qmax, outXor);
+      }
+    }
   }
 
   private checkInput(x: MatMulInput): { data: Int8Array | Uint8Array; shape: Shape } {

@@ -171,6 +171,11 @@ export class Runtime {
     this.exports.pack_a_s8_i16(m, k, a, stride, xor, out, rowsums);
   }
 
+  /** Convolution rows as widened GEMM activations (assembly/conv/im2col.ts); `params` per that file. */
+  im2colS8(input: Ptr, out: Ptr, params: Ptr, first: number, count: number): void {
+    (this.exports.s8_im2col_i16 as (a: Ptr, b: Ptr, c: Ptr, f: number, n: number) => void)(input, out, params, first, count);
+  }
+
   packWeightsF32(k: number, n: number, b: Ptr, sk: number, sn: number, bias: Ptr, out: Ptr): void {
     this.exports.pack_w_f32_8(k, n, b, sk, sn, bias, out);
   }

@@ -164,7 +164,7 @@ export interface TensorInit {
 }
 
 export interface GraphSpec {
-  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string }[];
+  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string; attrs?: Record<string, number | number[]> }[];
   inputs: { name: string; dtype: string; dims: number[] }[];
   outputs: { name: string; dtype: string; dims: number[] }[];
   initializers: TensorInit[];
@@ -183,7 +183,11 @@ export function encodeModel(g: GraphSpec): Uint8Array {
     opsetImport: [{ domain: "", version: g.opset }],
     graph: {
       name: "dyad",
-      node: g.nodes.map((n) => ({ input: n.inputs, output: n.outputs, opType: n.opType, domain: n.domain ?? "" })),
+      node: g.nodes.map((n) => ({
+        input: n.inputs, output: n.outputs, opType: n.opType, domain: n.domain ?? "",
+        // AttributeProto.AttributeType: INT = 2, INTS = 7 (integers only are needed here).
+        attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => (Array.isArray(v) ? { name, type: 7, ints: v } : { name, type: 2, i: v })),
+      })),
       initializer: g.initializers.map((t) => ({
         name: t.name, dims: t.dims, dataType: ONNX_TYPE_ID[t.dtype],
         rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),

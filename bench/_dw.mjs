@@ -1,0 +1,10 @@
+import { loadDyad } from "../dist/node.js";
+import { convCase, dyadConvModel } from "./conv-models.js";
+const dyad = await loadDyad();
+const c = convCase({ cin: 128, h: 56, w: 56, cout: 128, k: 3, depthwise: true });
+const m = dyadConvModel(dyad, c);
+for (let i = 0; i < 30; i++) m.run([c.input]);
+const prof = { n: 0, t: 0 };
+const t0 = performance.now();
+for (let i = 0; i < 50; i++) m.run([c.input], { profile: (op, idx, ms) => { prof.n++; prof.t += ms; } });
+console.log("per run", ((performance.now() - t0) / 50).toFixed(3), "op", (prof.t / prof.n).toFixed(3));
