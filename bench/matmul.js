@@ -2,8 +2,8 @@
 // onnxruntime-web's QLinearMatMul and MatMul, side by side in one run, interleaved in rounds per shape. Before
 // timing, dyad's int8 output is checked against onnxruntime-web's, element for element.
 
-import { Bench } from "tinybench";
 import { QTensor } from "../dist/index.js";
+import { measureInRounds } from "./measure.js";
 import { ortQLinearMatMul, ortMatMulF32 } from "./peers.js";
 
 /** [M, K, N] */
@@ -17,23 +17,6 @@ export const MATMUL_SHAPES_QUICK = [[256, 256, 256], [1, 1024, 1024], [128, 768,
 function lcg(seed) {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-
-/**
- * Medians that survive a noisy, shared machine: several rounds, each timing every engine briefly (the order
- * reversed every other round), then the median of each engine's per-round medians.
- */
-async function measureInRounds(tasks, quick) {
-  const rounds = quick ? 3 : 7;
-  const perRound = new Map(tasks.map(([name]) => [name, []]));
-  for (let r = 0; r < rounds; r++) {
-    const bench = new Bench({ time: quick ? 60 : 120, warmupTime: r === 0 ? 100 : 20, iterations: 3, warmupIterations: 2 });
-    for (const [name, fn] of r % 2 ? [...tasks].reverse() : tasks) bench.add(name, fn);
-    await bench.run();
-    for (const task of bench.tasks) perRound.get(task.name).push(task.result.latency.p50);
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  return tasks.map(([name]) => [name, median(perRound.get(name))]);
 }
 
 export async function benchMatmul({ dyad, ort, quick, log }) {

@@ -6,6 +6,8 @@ import { gzipSync } from "node:zlib";
 import { loadDyad, parseTflite, inspectTflite, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
+import { benchConv } from "../bench/conv.js";
+import { benchModels } from "../bench/models.js";
 import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
 
@@ -34,8 +36,13 @@ async function bench(args) {
   console.log(`dyad ${quick ? "quick " : ""}benchmark: Node ${process.versions.node}, one thread, medians of tinybench runs`);
   console.log(`dyad wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzipped; kernels: ${dyad.kernels.map((k) => k.name).join(", ")}`);
   console.log(peer.ort ? `peer: onnxruntime-web ${peer.version} (wasm, 1 thread)` : `peer: none, ${peer.reason}`);
-  const records = await benchMatmul({ dyad, ort: peer.ort, quick, log: (c) => process.stderr.write(`  measured ${c}\n`) });
-  console.log("\n" + formatReport(records));
+  const log = (c) => process.stderr.write(`  measured ${c}\n`);
+  const records = await benchMatmul({ dyad, ort: peer.ort, quick, log });
+  records.push(...(await benchConv({ dyad, ort: peer.ort, quick, log })));
+  const models = await benchModels({ dyad, quick, log });
+  records.push(...models.records);
+  console.log("\n" + formatReport(records.filter((r) => r.suite !== "model")));
+  console.log("\n" + models.lines.join("\n"));
   if (!quick) console.log("\nevery kernel of the table, called directly:\n" + (await benchKernels({ dyad, quick })));
   if (jsonFile) {
     await writeFile(jsonFile, JSON.stringify(records, null, 2) + "\n");
