@@ -9,8 +9,8 @@ import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { MatMul } from "./matmul.js";
 import { constantArray, constantQTensor, expectDType, expectQuant } from "./graph-tensors.js";
-import { window1d, type Padding, type Window1D } from "./conv-geometry.js";
-import type { NodeContext } from "../graph/node.js";
+import { window1d, type Padding } from "./conv-geometry.js";
+import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 
 /** Bytes of im2col rows converted at a time (about half of L2). */
@@ -43,7 +43,12 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     const col = window1d(o.padding, wd, kw, o.strideW, o.dilationW, "conv width");
     const want = [n, row.out, col.out, cout];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
-    if (x.dtype === "int16") return conv16x8(ctx, o, row, col);
+    if (x.dtype === "int16") {
+      return conv16x8(ctx, {
+        n, h, w: wd, cin, cout, kh, kw, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW,
+        padTop: row.padBefore, padLeft: col.padBefore, oh: row.out, ow: col.out,
+      }, o.activation);
+    }
     const xq = expectQuant(x, "input"), yq = expectQuant(y, "output");
     const k = kh * kw * cin;
     const mm = new MatMul(ctx.rt, {
@@ -86,33 +91,40 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
   };
 }
 
+/** Geometry of a convolution on NHWC tensors. */
+export interface ConvGeometry {
+  n: number; h: number; w: number; cin: number; cout: number; kh: number; kw: number;
+  strideH: number; strideW: number; dilationH: number; dilationW: number;
+  padTop: number; padLeft: number; oh: number; ow: number;
+}
+
 /**
  * The 16x8 path (int16 activations with zero point 0, int8 per-channel weights, int64 bias and accumulator):
  * reference ConvPerChannel with int64 accumulation and the int64 MultiplyByQuantizedMultiplier, kernel
- * s16_s8_conv_tflite_1x1_scalar, one image per call.
+ * s16_s8_conv_tflite_1x1_scalar, one image per call. FULLY_CONNECTED in 16x8 mode is the 1x1 case.
  */
-function conv16x8(ctx: NodeContext, o: Conv2DOptions, row: Window1D, col: Window1D) {
+export function conv16x8(ctx: NodeContext, g: ConvGeometry, activation: FusedActivation): NodeKernel {
   const rt = ctx.rt;
   const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
   const biasT = ctx.optionalInput(2);
-  const [n, h, wd, cin] = x.shape;
-  const [cout, kh, kw] = w.shape;
   const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
   if (xq.zeroPoint[0] !== 0 || yq.zeroPoint[0] !== 0) throw new ShapeError("int16 activations must have zero point 0");
   if (wq.zeroPoint.some((z) => z !== 0)) throw new ShapeError("filter zero points must be 0 (symmetric int8 weights)");
-  const rq = new Int32Array(2 * cout);
-  for (let c = 0; c < cout; c++) {
+  if (wq.scale.length !== 1 && wq.scale.length !== g.cout) throw new ShapeError(`filter has ${wq.scale.length} scales for ${g.cout} channels`);
+  const rq = new Int32Array(2 * g.cout);
+  for (let c = 0; c < g.cout; c++) {
     const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(wq.scale[wq.scale.length === 1 ? 0 : c])) / Math.fround(yq.scale[0]));
     rq[2 * c] = q.multiplier;
     rq[2 * c + 1] = q.shift;
   }
-  let bias64 = new BigInt64Array(cout);
+  let bias64 = new BigInt64Array(g.cout);
   if (biasT) {
+    expectDType(biasT, ["int64", "int32"], "bias");
     bias64 = biasT.dtype === "int64" ? constantArray(biasT, BigInt64Array, "bias") : BigInt64Array.from(constantArray(biasT, Int32Array, "bias"), (v) => BigInt(v));
   }
-  const clamp = activationClamp(o.activation, yq.scale[0], 0, "int16");
-  const params = Int32Array.of(h, wd, cin, cout, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW,
-    row.padBefore, col.padBefore, row.out, col.out, 0, clamp.min, clamp.max);
+  const clamp = activationClamp(activation, yq.scale[0], 0, "int16");
+  const params = Int32Array.of(g.h, g.w, g.cin, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.dilationH, g.dilationW,
+    g.padTop, g.padLeft, g.oh, g.ow, 0, clamp.min, clamp.max);
   const blocks = [
     rt.upload(constantArray(w, Int8Array, "filter"), "conv filter"),
     rt.upload(bias64, "conv bias"),
@@ -120,10 +132,10 @@ function conv16x8(ctx: NodeContext, o: Conv2DOptions, row: Window1D, col: Window
     rt.upload(params, "conv params"),
   ];
   const fn = rt.convS16(rt.kernel("conv", "s16", "s8", "tflite"));
-  const inImage = h * wd * cin * 2, outImage = row.out * col.out * cout * 2;
+  const inImage = g.h * g.w * g.cin * 2, outImage = g.oh * g.ow * g.cout * 2;
   return {
     run: () => {
-      for (let b = 0; b < n; b++) fn(ctx.ptr(x.id) + b * inImage, blocks[0].ptr, blocks[1].ptr, blocks[2].ptr, ctx.ptr(y.id) + b * outImage, blocks[3].ptr);
+      for (let b = 0; b < g.n; b++) fn(ctx.ptr(x.id) + b * inImage, blocks[0].ptr, blocks[1].ptr, blocks[2].ptr, ctx.ptr(y.id) + b * outImage, blocks[3].ptr);
     },
     dispose: () => {
       for (const blk of blocks.reverse()) rt.arena.free(blk);

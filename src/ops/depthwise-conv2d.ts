@@ -1,4 +1,4 @@
-// DEPTHWISE_CONV_2D (TFLite, int8, NHWC, per-channel, depth multiplier 1): reference tflite-micro
+// DEPTHWISE_CONV_2D (TFLite, int8, NHWC, per-channel, any depth multiplier): reference tflite-micro
 // kernels/internal/reference/integer_ops/depthwise_conv.h (DepthwiseConvPerChannel). The kernel is
 // s8_s8_dwconv_tflite_1x8_simd; this op packs the weights in tap pairs, folds the input zero point into the
 // bias, computes the per-lane multipliers, and per image pads the input with the zero point (so that every
@@ -12,6 +12,7 @@ import { constantArray, expectDType, expectQuant, elementCount } from "./graph-t
 import { window1d, type Padding } from "./conv-geometry.js";
 import type { Conv2DOptions } from "./conv2d.js";
 
+/** The depth multiplier comes from the shapes (filter channels / input channels), as TFLite derives it. */
 export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
@@ -27,26 +28,30 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const [n, h, wd, c] = x.shape;
     const [one, kh, kw, cout] = w.shape;
     if (one !== 1) throw new ShapeError(`filter must be [1, KH, KW, C], got [${w.shape}]`);
-    if (cout !== c) throw new UnsupportedError(`depth multiplier ${cout / c} (filter channels ${cout}, input ${c}) is not supported yet; only 1`);
+    if (cout % c !== 0) throw new ShapeError(`filter channels ${cout} are not a multiple of the input's ${c}`);
+    const multiplier = cout / c;
     const row = window1d(o.padding as Padding, h, kh, o.strideH, o.dilationH, "depthwise height");
     const col = window1d(o.padding as Padding, wd, kw, o.strideW, o.dilationW, "depthwise width");
-    const want = [n, row.out, col.out, c];
+    const want = [n, row.out, col.out, cout];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
     const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
-    if (wq.scale.length !== 1 && wq.scale.length !== c) throw new ShapeError(`filter has ${wq.scale.length} scales for ${c} channels`);
+    if (wq.scale.length !== 1 && wq.scale.length !== cout) throw new ShapeError(`filter has ${wq.scale.length} scales for ${cout} channels`);
     if (wq.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
     const zx = xq.zeroPoint[0];
     const weights = constantArray(w, Int8Array, "filter"); // [KH][KW][C]
-    const biasIn = bias ? constantArray(bias, Int32Array, "bias") : new Int32Array(c);
-    const taps = kh * kw, pairs = (taps + 1) >> 1, blocks = (c + 7) >> 3;
+    const biasIn = bias ? constantArray(bias, Int32Array, "bias") : new Int32Array(cout);
+    // The kernel's lanes are output channels; with a depth multiplier m, output channel ic*m + j reads input
+    // channel ic, so the padded input repeats each channel m times.
+    const oc = cout;
+    const taps = kh * kw, pairs = (taps + 1) >> 1, blocks = (oc + 7) >> 3;
     if (taps > 64) throw new UnsupportedError(`depthwise filters of more than 64 taps (${kh}x${kw})`);
     // Weights as interleaved int16 tap pairs per block of 8 channels; the zero point folded into the bias.
     const packed = new Int16Array(blocks * 16 * pairs);
     const folded = new Int32Array(blocks * 8);
-    for (let ch = 0; ch < c; ch++) {
+    for (let ch = 0; ch < oc; ch++) {
       let sum = 0;
       for (let t = 0; t < taps; t++) {
-        const v = weights[t * c + ch];
+        const v = weights[t * oc + ch];
         sum += v;
         const [blk, lane] = [ch >> 3, ch & 7];
         packed[(blk * pairs + (t >> 1)) * 16 + lane * 2 + (t & 1)] = v;
@@ -58,7 +63,7 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     for (let ch = 0; ch < blocks * 8; ch++) {
       const base = (ch >> 3) * 40 + (ch & 7);
       let m = 0, shift = 0;
-      if (ch < c) {
+      if (ch < oc) {
         const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(wq.scale[wq.scale.length === 1 ? 0 : ch])) / Math.fround(yq.scale[0]));
         m = q.multiplier;
         shift = q.shift;
@@ -74,7 +79,7 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     // The padded input covers exactly the windows' extent: rows -padTop .. Hp - padTop - 1.
     const hp = (row.out - 1) * o.strideH + (kh - 1) * o.dilationH + 1;
     const wp = (col.out - 1) * o.strideW + (kw - 1) * o.dilationW + 1;
-    const params = Int32Array.of(hp, wp, c, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.out, col.out,
+    const params = Int32Array.of(hp, wp, oc, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.out, col.out,
       yq.zeroPoint[0], clamp.min, clamp.max);
     const kernel = rt.kernel("dwconv", "s8", "s8", "tflite");
     const blocksMem = [
@@ -84,29 +89,36 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
       rt.upload(params, "depthwise params"),
     ];
     const [filter, biasBlock, laneBlock, paramBlock] = blocksMem;
-    const inImage = h * wd * c, outImage = row.out * col.out * c;
+    const inImage = h * wd * c, outImage = row.out * col.out * oc;
     const fn = rt.dwconvS8(kernel);
     if (elementCount(y) !== n * outImage) throw new ShapeError("output size mismatch");
     const fill = zx & 0xff;
     return {
       run: () => rt.arena.scope(() => {
-        const padded = rt.arena.alloc(hp * wp * c, "depthwise padded input");
+        const padded = rt.arena.alloc(hp * wp * oc, "depthwise padded input");
         for (let b = 0; b < n; b++) {
           const mem = rt.bytes();
           const src = ctx.ptr(x.id) + b * inImage;
           const x0 = Math.max(0, col.padBefore), ix0 = Math.max(0, -col.padBefore);
           const count = Math.max(0, Math.min(wp - x0, wd - ix0));
           for (let py = 0; py < hp; py++) {
-            const rowStart = padded.ptr + py * wp * c, rowEnd = rowStart + wp * c;
+            const rowStart = padded.ptr + py * wp * oc, rowEnd = rowStart + wp * oc;
             const iy = py - row.padBefore;
             if (iy < 0 || iy >= h || count === 0) {
               mem.fill(fill, rowStart, rowEnd);
               continue;
             }
             // Border columns get the zero point, the middle the input row.
-            mem.fill(fill, rowStart, rowStart + x0 * c);
-            mem.copyWithin(rowStart + x0 * c, src + (iy * wd + ix0) * c, src + (iy * wd + ix0 + count) * c);
-            mem.fill(fill, rowStart + (x0 + count) * c, rowEnd);
+            mem.fill(fill, rowStart, rowStart + x0 * oc);
+            if (multiplier === 1) {
+              mem.copyWithin(rowStart + x0 * c, src + (iy * wd + ix0) * c, src + (iy * wd + ix0 + count) * c);
+            } else {
+              for (let px = 0; px < count; px++) {
+                const from = src + (iy * wd + ix0 + px) * c, to = rowStart + (x0 + px) * oc;
+                for (let ic = 0; ic < c; ic++) mem.fill(mem[from + ic], to + ic * multiplier, to + (ic + 1) * multiplier);
+              }
+            }
+            mem.fill(fill, rowStart + (x0 + count) * oc, rowEnd);
           }
           fn(padded.ptr, filter.ptr, biasBlock.ptr, laneBlock.ptr, ctx.ptr(y.id) + b * outImage, paramBlock.ptr);
         }

@@ -1,25 +1,34 @@
 // FULLY_CONNECTED (TFLite, int8): y = requant(x W^T + b) with W [N, K] per-tensor or per-channel int8, int32
 // bias, the fused activation as a clamp (reference: tflite-micro kernels/internal/reference/integer_ops/
 // fully_connected.h, FullyConnected / FullyConnectedPerChannel). Input [..., K] is read as rows of K.
-// Runs on the matmul op's GEMM/GEMV with TFLite's double-rounding requantization.
+// int8 runs on the matmul op's GEMM/GEMV with TFLite's double-rounding requantization; the 16x8 mode (int16
+// activations, int64 bias) on the 16x8 convolution kernel as a 1x1 convolution.
 
 import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { MatMul } from "./matmul.js";
+import { conv16x8 } from "./conv2d.js";
 import { constantArray, constantQTensor, elementCount, expectDType, expectQuant } from "./graph-tensors.js";
 
 export function fullyConnected(activation: FusedActivation): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
-    expectDType(x, ["int8"], "input");
+    expectDType(x, ["int8", "int16"], "input");
     expectDType(w, ["int8"], "filter");
-    expectDType(y, ["int8"], "output");
+    expectDType(y, [x.dtype], "output");
     if (w.shape.length !== 2) throw new ShapeError(`filter tensor ${w.id} must be [N, K], got [${w.shape.join(", ")}]`);
     const [n, k] = w.shape;
     const rows = elementCount(x) / k;
     if (!Number.isInteger(rows)) throw new ShapeError(`input of ${elementCount(x)} elements is not a whole number of rows of K = ${k}`);
     if (elementCount(y) !== rows * n) throw new ShapeError(`output [${y.shape.join(", ")}] does not hold ${rows} x ${n} values`);
+    if (x.dtype === "int16") {
+      // 16x8: the rows are a 1-wide image of `rows` pixels and the filter [N, K] a 1x1 convolution.
+      return conv16x8(ctx, {
+        n: 1, h: rows, w: 1, cin: k, cout: n, kh: 1, kw: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+        padTop: 0, padLeft: 0, oh: rows, ow: 1,
+      }, activation);
+    }
     const bias = ctx.optionalInput(2);
     if (bias) expectDType(bias, ["int32"], "bias");
     const xq = expectQuant(x, "input"), yq = expectQuant(y, "output");

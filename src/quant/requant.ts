@@ -39,6 +39,16 @@ export function requantSingle(acc: number, multiplier: number, shift: number): n
   return clampI32((BigInt(acc) * BigInt(multiplier) + (1n << (total - 1n))) >> total);
 }
 
+/**
+ * TFLite's int64 MultiplyByQuantizedMultiplier for the 16x8 kernels: the multiplier reduced to 16 bits,
+ * (m + 2^15) >> 16 (0x7FFF at the top), one rounding shift by 15 - shift; saturated to int32.
+ */
+export function requantTflite16x8(acc: bigint, multiplier: number, shift: number): number {
+  const reduced = BigInt(multiplier < 0x7fff0000 ? (multiplier + (1 << 15)) >> 16 : 0x7fff);
+  const total = BigInt(15 - shift);
+  return clampI32((acc * reduced + (1n << (total - 1n))) >> total);
+}
+
 /** ONNX QLinear*: acc * scale in float32, rounded half to even, saturated to int32. */
 export function requantFp32(acc: number, scale: number): number {
   const y = Math.fround(Math.fround(acc) * Math.fround(scale));

@@ -11,7 +11,7 @@ import { pad, transpose, reshape } from "../../src/ops/data-movement.js";
 import { window1d, type Padding } from "../../src/ops/conv-geometry.js";
 import { activationClamp, type FusedActivation } from "../../src/quant/activation.js";
 import { quantizeMultiplier } from "../../src/quant/multiplier.js";
-import { requantTflite } from "../../src/quant/requant.js";
+import { requantTflite, requantTflite16x8 } from "../../src/quant/requant.js";
 import { dyad, rng, randInts, expectExact } from "../helpers.js";
 import { oneOpModel, multiplier, requantOut } from "./graph-helpers.js";
 
@@ -27,7 +27,8 @@ describe("CONV_2D and DEPTHWISE_CONV_2D", () => {
         const n = 1 + (iter % 2);
         const h = [1, 3, 5, 8, 11][Math.floor(r() * 5)], w = [1, 4, 7, 9][Math.floor(r() * 4)];
         const cin = depthwise ? [1, 7, 8, 16, 17][Math.floor(r() * 5)] : [1, 3, 8, 13][Math.floor(r() * 4)];
-        const cout = depthwise ? cin : [1, 8, 9, 16][Math.floor(r() * 4)];
+        const mult = depthwise ? [1, 1, 2, 3][iter % 4] : 1;
+        const cout = depthwise ? cin * mult : [1, 8, 9, 16][Math.floor(r() * 4)];
         const kh = [1, 3, 5][Math.floor(r() * 3)], kw = [1, 3][Math.floor(r() * 2)];
         const sh = 1 + Math.floor(r() * 2), sw = 1 + Math.floor(r() * 2);
         const dh = 1 + Math.floor(r() * 2), dw = 1 + Math.floor(r() * 2);
@@ -64,14 +65,14 @@ describe("CONV_2D and DEPTHWISE_CONV_2D", () => {
             const iy = oy * sh - rows.padBefore + ky * dh, ix = ox * sw - cols.padBefore + kx * dw;
             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
             if (depthwise) {
-              acc += filter[(ky * kw + kx) * cout + oc] * (x[((b * h + iy) * w + ix) * cin + oc] - zx);
+              acc += filter[(ky * kw + kx) * cout + oc] * (x[((b * h + iy) * w + ix) * cin + Math.floor(oc / mult)] - zx);
             } else {
               for (let ic = 0; ic < cin; ic++) acc += filter[((oc * kh + ky) * kw + kx) * cin + ic] * (x[((b * h + iy) * w + ix) * cin + ic] - zx);
             }
           }
           want[o++] = requantOut(acc, multiplier(sx, wscale[oc], sy), zy, min, max);
         }
-        expectExact(got, want, cout, `case ${iter}: n=${n} ${h}x${w}x${cin} -> ${cout}, k=${kh}x${kw} s=${sh},${sw} d=${dh},${dw} ${padding} ${act}`);
+        expectExact(got, want, cout, `case ${iter}: n=${n} ${h}x${w}x${cin} -> ${cout} (x${mult}), k=${kh}x${kw} s=${sh},${sw} d=${dh},${dw} ${padding} ${act}`);
         cases++;
       }
       expect(cases).toBeGreaterThan(50);
@@ -107,6 +108,38 @@ describe("FULLY_CONNECTED", () => {
         let acc = withBias ? bias[j] : 0;
         for (let kk = 0; kk < k; kk++) acc += wt[j * k + kk] * (x[i * k + kk] - zx);
         return requantOut(acc, multiplier(sx, sw[perChannel ? j : 0], sy), zy, min, max);
+      });
+      expectExact(got, want, n, `case ${iter}`);
+    }
+  });
+});
+
+describe("FULLY_CONNECTED 16x8", () => {
+  it("int16 activations, int8 per-channel weights, int64 bias: equals the int64 reference", async () => {
+    const d = await dyad();
+    const r = rng(16);
+    for (let iter = 0; iter < 12; iter++) {
+      const rows = 1 + Math.floor(r() * 4), k = 1 + Math.floor(r() * 70), n = 1 + Math.floor(r() * 12);
+      const sx = 0.001, sy = 0.002 + r() * 0.01;
+      const sw = Array.from({ length: n }, () => 0.001 + r() * 0.01);
+      const x = Int16Array.from({ length: rows * k }, () => Math.floor(r() * 65536) - 32768);
+      const wt = randInts(Int8Array, n * k, -127, 127, r);
+      const bias = BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 2e6) - 1e6));
+      const model = oneOpModel(d, "FULLY_CONNECTED", fullyConnected(iter % 2 ? "relu" : "none"), [
+        { dtype: "int16", shape: [rows, k], scale: sx, zeroPoint: 0 },
+        { dtype: "int8", shape: [n, k], scale: sw, axis: 0, data: wt },
+        { dtype: "int64", shape: [n], data: bias },
+        { dtype: "int16", shape: [rows, n], scale: sy, zeroPoint: 0 },
+      ], [0, 1, 2], [3]);
+      const got = model.run([x])[0].data as Int16Array;
+      model.dispose();
+      const lo = iter % 2 ? 0 : -32768;
+      const want = Int16Array.from({ length: rows * n }, (_, idx) => {
+        const i = Math.floor(idx / n), j = idx % n;
+        let acc = bias[j];
+        for (let kk = 0; kk < k; kk++) acc += BigInt(wt[j * k + kk] * x[i * k + kk]);
+        const m = quantizeMultiplier((Math.fround(sx) * Math.fround(sw[j])) / Math.fround(sy));
+        return Math.min(32767, Math.max(lo, requantTflite16x8(acc, m.multiplier, m.shift)));
       });
       expectExact(got, want, n, `case ${iter}`);
     }
