@@ -14,6 +14,7 @@ export { s8_add_tflite_1x1_scalar } from "./elementwise/s8-add";
 export { s16_add_tflite_1x1_scalar } from "./elementwise/s16-add";
 export { s16_s8_conv_tflite_1x1_scalar } from "./conv/s16-conv";
 export { s8_im2col_i16 } from "./conv/im2col";
+export { s8_pad_input_x8 } from "./conv/pad-input";
 export { s8_leakyrelu_tflite_1x1_scalar, s16_leakyrelu_tflite_1x1_scalar } from "./elementwise/leaky-relu";
 export {
   s32_requant_tflite_scalar, s32_requant_tflite_simd, s32_requant_single_scalar, s32_requant_single_simd,

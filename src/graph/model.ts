@@ -125,9 +125,8 @@ export class Model {
       const t = this.graph.tensors[id];
       const ctor = ARRAYS[t.dtype]!;
       const bytes = byteSize(t);
-      const view = this.rt.view(Uint8Array, { ptr: this.ptr(id), bytes, what: t.name }, bytes);
-      const copy = view.slice();
-      return { ...info(t), data: new ctor(copy.buffer, 0, bytes / ctor.BYTES_PER_ELEMENT) };
+      const data = this.rt.read(ctor as never, { ptr: this.ptr(id), bytes, what: t.name }, bytes / ctor.BYTES_PER_ELEMENT) as Data;
+      return { ...info(t), data };
     });
   }
 

@@ -82,44 +82,23 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const params = Int32Array.of(hp, wp, oc, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.out, col.out,
       yq.zeroPoint[0], clamp.min, clamp.max);
     const kernel = rt.kernel("dwconv", "s8", "s8", "tflite");
+    const padParams = rt.upload(Int32Array.of(h, wd, c, hp, wp, row.padBefore, col.padBefore, zx, multiplier), "depthwise pad params");
     const blocksMem = [
+      padParams,
       rt.upload(packed, "depthwise filter"),
       rt.upload(folded, "depthwise bias"),
       rt.upload(lanes, "depthwise multipliers"),
       rt.upload(params, "depthwise params"),
     ];
-    const [filter, biasBlock, laneBlock, paramBlock] = blocksMem;
+    const [, filter, biasBlock, laneBlock, paramBlock] = blocksMem;
     const inImage = h * wd * c, outImage = row.out * col.out * oc;
     const fn = rt.dwconvS8(kernel);
     if (elementCount(y) !== n * outImage) throw new ShapeError("output size mismatch");
-    const fill = zx & 0xff;
     return {
       run: () => rt.arena.scope(() => {
         const padded = rt.arena.alloc(hp * wp * oc, "depthwise padded input");
         for (let b = 0; b < n; b++) {
-          const mem = rt.bytes();
-          const src = ctx.ptr(x.id) + b * inImage;
-          const x0 = Math.max(0, col.padBefore), ix0 = Math.max(0, -col.padBefore);
-          const count = Math.max(0, Math.min(wp - x0, wd - ix0));
-          for (let py = 0; py < hp; py++) {
-            const rowStart = padded.ptr + py * wp * oc, rowEnd = rowStart + wp * oc;
-            const iy = py - row.padBefore;
-            if (iy < 0 || iy >= h || count === 0) {
-              mem.fill(fill, rowStart, rowEnd);
-              continue;
-            }
-            // Border columns get the zero point, the middle the input row.
-            mem.fill(fill, rowStart, rowStart + x0 * oc);
-            if (multiplier === 1) {
-              mem.copyWithin(rowStart + x0 * c, src + (iy * wd + ix0) * c, src + (iy * wd + ix0 + count) * c);
-            } else {
-              for (let px = 0; px < count; px++) {
-                const from = src + (iy * wd + ix0 + px) * c, to = rowStart + (x0 + px) * oc;
-                for (let ic = 0; ic < c; ic++) mem.fill(mem[from + ic], to + ic * multiplier, to + (ic + 1) * multiplier);
-              }
-            }
-            mem.fill(fill, rowStart + (x0 + count) * oc, rowEnd);
-          }
+          rt.padInputS8(ctx.ptr(x.id) + b * inImage, padded.ptr, padParams.ptr);
           fn(padded.ptr, filter.ptr, biasBlock.ptr, laneBlock.ptr, ctx.ptr(y.id) + b * outImage, paramBlock.ptr);
         }
       }),

@@ -85,7 +85,7 @@ export class MatMulF32 {
       const out = rt.arena.alloc(rows * this.n * 4, "matmulF32 output");
       if (rows === 1) rt.gemvF32(this.gemv)(this.n, this.k, a.ptr, this.packed!.ptr, out.ptr, this.min, this.max);
       else rt.gemmF32(this.gemm)(rows, this.n, this.k, a.ptr, this.k, this.packed!.ptr, out.ptr, this.n, this.min, this.max);
-      return rt.view(Float32Array, out, rows * this.n).slice();
+      return rt.read(Float32Array, out, rows * this.n);
     });
     return { data, shape: [...x.shape.slice(0, rank - 1), this.n] };
   }

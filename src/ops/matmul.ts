@@ -192,10 +192,10 @@ export class MatMul {
       const out = rt.arena.alloc(batches * m * n * esize, "matmul output");
       this.runInto(a.ptr, batches, m, out.ptr);
       return int32Out
-        ? rt.view(Int32Array, out, batches * m * n).slice()
+        ? rt.read(Int32Array, out, batches * m * n)
         : this.output.dtype === "uint8"
-          ? rt.view(Uint8Array, out, batches * m * n).slice()
-          : rt.view(Int8Array, out, batches * m * n).slice();
+          ? rt.read(Uint8Array, out, batches * m * n)
+          : rt.read(Int8Array, out, batches * m * n);
     });
     if (int32Out) {
       const perChannel = this.outScale.length > 1;

@@ -1,0 +1,34 @@
+// s8_pad_input_x8: copies one NHWC int8 image into a larger buffer whose border holds `value` (a convolution's
+// input zero point), each channel repeated `repeat` times (a depthwise depth multiplier). Bulk memory
+// operations for the common case; a per-channel loop when channels repeat.
+//
+// Params (int32 at p): 0 H 1 W 2 C 3 Hp 4 Wp 5 padTop 6 padLeft 7 value 8 repeat
+
+export function s8_pad_input_x8(src: usize, dst: usize, p: usize): void {
+  const H = load<i32>(p), W = load<i32>(p, 4), C = load<i32>(p, 8), Hp = load<i32>(p, 12), Wp = load<i32>(p, 16);
+  const padT = load<i32>(p, 20), padL = load<i32>(p, 24), value = <u8>load<i32>(p, 28), repeat = load<i32>(p, 32);
+  const oc = <usize>(C * repeat);
+  const rowBytes = <usize>Wp * oc;
+  const x0 = padL > 0 ? padL : 0, ix0 = padL < 0 ? -padL : 0;
+  let count = W - ix0 < Wp - x0 ? W - ix0 : Wp - x0;
+  if (count < 0) count = 0;
+  for (let py = 0; py < Hp; py++) {
+    const row = dst + <usize>py * rowBytes;
+    const iy = py - padT;
+    if (iy < 0 || iy >= H || count == 0) {
+      memory.fill(row, value, rowBytes);
+      continue;
+    }
+    memory.fill(row, value, <usize>x0 * oc);
+    const from = src + (<usize>(iy * W + ix0) * C);
+    const to = row + <usize>x0 * oc;
+    if (repeat == 1) {
+      memory.copy(to, from, <usize>count * C);
+    } else {
+      for (let px = 0; px < count; px++) {
+        for (let c = 0; c < C; c++) memory.fill(to + <usize>(px * C + c) * repeat, load<u8>(from + <usize>(px * C + c)), <usize>repeat);
+      }
+    }
+    memory.fill(to + <usize>count * oc, value, rowBytes - <usize>(x0 + count) * oc);
+  }
+}
