@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 
 it("the README example runs", async () => {
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const code = readme.match(/```ts\n([\s\S]*?)```/)![1]
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const code = blocks.find((b) => b.includes("await loadDyad()"))!
     .replace(/^import .*$/m, "")
     .replace(/^const dyad = await loadDyad\(\);$/m, "const dyad = await loadDyad();");
   const mod = await import("../src/node.js");
