@@ -9,7 +9,9 @@ import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { constantArray, expectDType, expectQuant, elementCount } from "./graph-tensors.js";
-import { window1d, type Padding } from "./conv-geometry.js";
+import { window1d, type Padding, type Window1D } from "./conv-geometry.js";
+import type { NodeContext, NodeKernel } from "../graph/node.js";
+import { requantTflite16x8 } from "../quant/requant.js";
 import type { Conv2DOptions } from "./conv2d.js";
 
 /** The depth multiplier comes from the shapes (filter channels / input channels), as TFLite derives it. */
@@ -18,10 +20,10 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const rt = ctx.rt;
     const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
     const bias = ctx.optionalInput(2);
-    expectDType(x, ["int8"], "input");
+    expectDType(x, ["int8", "int16"], "input");
     expectDType(w, ["int8"], "filter");
-    expectDType(y, ["int8"], "output");
-    if (bias) expectDType(bias, ["int32"], "bias");
+    expectDType(y, [x.dtype], "output");
+    if (bias) expectDType(bias, x.dtype === "int16" ? ["int64", "int32"] : ["int32"], "bias");
     if (x.shape.length !== 4 || w.shape.length !== 4 || y.shape.length !== 4) {
       throw new ShapeError(`input, filter and output must be 4-D, got [${x.shape}], [${w.shape}], [${y.shape}]`);
     }
@@ -37,6 +39,7 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
     if (wq.scale.length !== 1 && wq.scale.length !== cout) throw new ShapeError(`filter has ${wq.scale.length} scales for ${cout} channels`);
     if (wq.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
+    if (x.dtype === "int16") return depthwise16x8(ctx, o, row, col);
     const zx = xq.zeroPoint[0];
     const weights = constantArray(w, Int8Array, "filter"); // [KH][KW][C]
     const biasIn = bias ? constantArray(bias, Int32Array, "bias") : new Int32Array(cout);
@@ -106,5 +109,48 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
         for (const blk of blocksMem.reverse()) rt.arena.free(blk);
       },
     };
+  };
+}
+
+/**
+ * The 16x8 mode (int16 activations with zero point 0, int64 bias and accumulator, TFLite's int64
+ * MultiplyByQuantizedMultiplier), in TypeScript: the products and their sums stay exact in doubles; the
+ * requantization uses BigInt.
+ */
+function depthwise16x8(ctx: NodeContext, o: Conv2DOptions, row: Window1D, col: Window1D): NodeKernel {
+  const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
+  const biasT = ctx.optionalInput(2);
+  const [n, h, wd, c] = x.shape;
+  const [, kh, kw, cout] = w.shape;
+  const mult = cout / c;
+  const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
+  if (xq.zeroPoint[0] !== 0 || yq.zeroPoint[0] !== 0) throw new ShapeError("int16 activations must have zero point 0");
+  const weights = constantArray(w, Int8Array, "filter");
+  const bias = biasT ? (biasT.dtype === "int64" ? constantArray(biasT, BigInt64Array, "bias") : BigInt64Array.from(constantArray(biasT, Int32Array, "bias"), (v) => BigInt(v))) : null;
+  const mults = Array.from({ length: cout }, (_, ch) =>
+    quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(wq.scale[wq.scale.length === 1 ? 0 : ch])) / Math.fround(yq.scale[0])));
+  const { min, max } = activationClamp(o.activation, yq.scale[0], 0, "int16");
+  return {
+    run: () => {
+      const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
+      const src = new Int16Array(buffer, ctx.ptr(x.id), n * h * wd * c);
+      const dst = new Int16Array(buffer, ctx.ptr(y.id), n * row.out * col.out * cout);
+      let at = 0;
+      for (let b = 0; b < n; b++) for (let oy = 0; oy < row.out; oy++) for (let ox = 0; ox < col.out; ox++) for (let oc = 0; oc < cout; oc++) {
+        let acc = 0;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * o.strideH - row.padBefore + ky * o.dilationH;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * o.strideW - col.padBefore + kx * o.dilationW;
+            if (ix < 0 || ix >= wd) continue;
+            acc += weights[(ky * kw + kx) * cout + oc] * src[((b * h + iy) * wd + ix) * c + Math.floor(oc / mult)];
+          }
+        }
+        const total = BigInt(acc) + (bias ? bias[oc] : 0n);
+        dst[at++] = Math.min(max, Math.max(min, requantTflite16x8(total, mults[oc].multiplier, mults[oc].shift)));
+      }
+    },
+    dispose: () => {},
   };
 }

@@ -114,6 +114,42 @@ describe("FULLY_CONNECTED", () => {
   });
 });
 
+describe("DEPTHWISE_CONV_2D 16x8", () => {
+  it("int16 activations, int64 bias, depth multipliers: equals the int64 reference", async () => {
+    const d = await dyad();
+    const r = rng(61);
+    for (let iter = 0; iter < 8; iter++) {
+      const [h, w, c, mult, k, s] = [5, 6, 1 + (iter % 3), 1 + (iter % 2), 3, 1 + (iter % 2)];
+      const padding = iter % 4 < 2 ? "SAME" : "VALID";
+      const cout = c * mult;
+      const rows = window1d(padding, h, k, s, 1, "h"), cols = window1d(padding, w, k, s, 1, "w");
+      const x = Int16Array.from({ length: h * w * c }, () => Math.floor(r() * 65536) - 32768);
+      const filter = randInts(Int8Array, k * k * cout, -127, 127, r);
+      const bias = BigInt64Array.from({ length: cout }, () => BigInt(Math.floor(r() * 1e6) - 5e5));
+      const sw = Array.from({ length: cout }, () => 0.001 + r() * 0.01);
+      const model = oneOpModel(d, "DEPTHWISE_CONV_2D", depthwiseConv2d({ padding, strideH: s, strideW: s, dilationH: 1, dilationW: 1, activation: "none", depthMultiplier: mult }), [
+        { dtype: "int16", shape: [1, h, w, c], scale: 0.001, zeroPoint: 0 },
+        { dtype: "int8", shape: [1, k, k, cout], scale: sw, axis: 3, data: filter },
+        { dtype: "int64", shape: [cout], data: bias },
+        { dtype: "int16", shape: [1, rows.out, cols.out, cout], scale: 0.004, zeroPoint: 0 },
+      ], [0, 1, 2], [3]);
+      const got = model.run([x])[0].data as Int16Array;
+      model.dispose();
+      const want: number[] = [];
+      for (let oy = 0; oy < rows.out; oy++) for (let ox = 0; ox < cols.out; ox++) for (let oc = 0; oc < cout; oc++) {
+        let acc = bias[oc];
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+          const iy = oy * s - rows.padBefore + ky, ix = ox * s - cols.padBefore + kx;
+          if (iy >= 0 && iy < h && ix >= 0 && ix < w) acc += BigInt(filter[(ky * k + kx) * cout + oc] * x[(iy * w + ix) * c + Math.floor(oc / mult)]);
+        }
+        const m = quantizeMultiplier((Math.fround(0.001) * Math.fround(sw[oc])) / Math.fround(0.004));
+        want.push(Math.min(32767, Math.max(-32768, requantTflite16x8(acc, m.multiplier, m.shift))));
+      }
+      expectExact(Array.from(got), want, cout, `case ${iter}`);
+    }
+  });
+});
+
 describe("FULLY_CONNECTED 16x8", () => {
   it("int16 activations, int8 per-channel weights, int64 bias: equals the int64 reference", async () => {
     const d = await dyad();
