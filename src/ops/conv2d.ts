@@ -8,7 +8,7 @@ import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { MatMul } from "./matmul.js";
-import { constantArray, constantQTensor, expectDType, expectQuant } from "./graph-tensors.js";
+import { convTensors, constantArray, constantQTensor, expectDType, expectQuant } from "./graph-tensors.js";
 import { window1d, type Padding } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
@@ -27,15 +27,7 @@ export interface Conv2DOptions {
 
 export function conv2d(o: Conv2DOptions): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
-    const bias = ctx.optionalInput(2);
-    expectDType(x, ["int8", "int16"], "input");
-    expectDType(w, ["int8"], "filter");
-    expectDType(y, [x.dtype], "output");
-    if (bias) expectDType(bias, x.dtype === "int16" ? ["int64", "int32"] : ["int32"], "bias");
-    if (x.shape.length !== 4 || w.shape.length !== 4 || y.shape.length !== 4) {
-      throw new ShapeError(`input, filter and output must be 4-D, got [${x.shape}], [${w.shape}], [${y.shape}]`);
-    }
+    const { x, w, y, bias } = convTensors(ctx);
     const [n, h, wd, cin] = x.shape;
     const [cout, kh, kw, wcin] = w.shape;
     if (wcin !== cin) throw new ShapeError(`filter has ${wcin} input channels, the input ${cin} (grouped convolution is not supported)`);

@@ -6,9 +6,9 @@
 
 import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
-import { activationClamp, type FusedActivation } from "../quant/activation.js";
+import { activationClamp } from "../quant/activation.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
-import { constantArray, expectDType, expectQuant, elementCount } from "./graph-tensors.js";
+import { convTensors, constantArray, expectQuant, elementCount } from "./graph-tensors.js";
 import { window1d, type Padding, type Window1D } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { requantTflite16x8 } from "../quant/requant.js";
@@ -18,15 +18,7 @@ import type { Conv2DOptions } from "./conv2d.js";
 export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
-    const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
-    const bias = ctx.optionalInput(2);
-    expectDType(x, ["int8", "int16"], "input");
-    expectDType(w, ["int8"], "filter");
-    expectDType(y, [x.dtype], "output");
-    if (bias) expectDType(bias, x.dtype === "int16" ? ["int64", "int32"] : ["int32"], "bias");
-    if (x.shape.length !== 4 || w.shape.length !== 4 || y.shape.length !== 4) {
-      throw new ShapeError(`input, filter and output must be 4-D, got [${x.shape}], [${w.shape}], [${y.shape}]`);
-    }
+    const { x, w, y, bias } = convTensors(ctx);
     const [n, h, wd, c] = x.shape;
     const [one, kh, kw, cout] = w.shape;
     if (one !== 1) throw new ShapeError(`filter must be [1, KH, KW, C], got [${w.shape}]`);

@@ -2,6 +2,7 @@
 
 import { DTypeError, QuantParamError, ShapeError } from "../errors.js";
 import type { GraphTensor, TensorDType } from "../graph/ir.js";
+import type { NodeContext } from "../graph/node.js";
 import { QTensor } from "../tensor/qtensor.js";
 
 export function expectDType(t: GraphTensor, allowed: readonly TensorDType[], role: string): void {
@@ -52,4 +53,21 @@ export function elementCount(t: GraphTensor): number {
   let n = 1;
   for (const d of t.shape) n *= d;
   return n;
+}
+
+/**
+ * The tensors of a convolution-like node (input, filter, optional bias, output), checked: int8 or int16
+ * activations with matching output, int8 filter, int32 bias (int64 or int32 in the 16x8 mode), all 4-D.
+ */
+export function convTensors(ctx: NodeContext) {
+  const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
+  const bias = ctx.optionalInput(2);
+  expectDType(x, ["int8", "int16"], "input");
+  expectDType(w, ["int8"], "filter");
+  expectDType(y, [x.dtype], "output");
+  if (bias) expectDType(bias, x.dtype === "int16" ? ["int64", "int32"] : ["int32"], "bias");
+  if (x.shape.length !== 4 || w.shape.length !== 4 || y.shape.length !== 4) {
+    throw new ShapeError(`input, filter and output must be 4-D, got [${x.shape}], [${w.shape}], [${y.shape}]`);
+  }
+  return { x, w, y, bias };
 }

@@ -2,6 +2,7 @@
 // code uses 64 bits), and slow. The kernels in assembly/requant.ts must equal them bit for bit.
 
 import type { RequantMode } from "./multiplier.js";
+import { rdbpot } from "./fixed-point.js";
 
 const I32_MIN = -2147483648;
 const I32_MAX = 2147483647;
@@ -17,13 +18,8 @@ export function saturatingRoundingDoublingHighMul(a: number, b: number): number 
   return toI32((ab + nudge) / (1n << 31n)); // BigInt division truncates toward zero, like C
 }
 
-/** gemmlowp RoundingDivideByPOT: x / 2^e, rounded half away from zero. */
-export function roundingDivideByPOT(x: number, e: number): number {
-  const mask = e === 31 ? 0x7fffffff : (1 << e) - 1;
-  const remainder = x & mask;
-  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> e) + (remainder > threshold ? 1 : 0);
-}
+/** gemmlowp RoundingDivideByPOT: x / 2^e, rounded half away from zero (exact in plain int32 arithmetic). */
+export const roundingDivideByPOT = rdbpot;
 
 /** TFLite MultiplyByQuantizedMultiplier, double rounding (the default build). */
 export function requantTflite(acc: number, multiplier: number, shift: number): number {

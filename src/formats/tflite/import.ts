@@ -35,22 +35,25 @@ function activation(op: TfliteOperator): FusedActivation {
   return supported[name];
 }
 
+function padding(op: TfliteOperator): "SAME" | "VALID" {
+  const p = PADDINGS[op.options.padding as number];
+  if (!p) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${op.options.padding} is not SAME or VALID`);
+  return p;
+}
+
 function convOptions(op: TfliteOperator): Conv2DOptions {
   const o = op.options;
-  const padding = PADDINGS[o.padding as number];
-  if (!padding) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${o.padding} is not SAME or VALID`);
   return {
-    padding, strideH: o.stride_h as number, strideW: o.stride_w as number,
+    padding: padding(op),
+    strideH: o.stride_h as number, strideW: o.stride_w as number,
     dilationH: o.dilation_h_factor as number, dilationW: o.dilation_w_factor as number, activation: activation(op),
   };
 }
 
 function poolOptions(op: TfliteOperator): PoolOptions {
   const o = op.options;
-  const padding = PADDINGS[o.padding as number];
-  if (!padding) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${o.padding} is not SAME or VALID`);
   return {
-    padding, strideH: o.stride_h as number, strideW: o.stride_w as number,
+    padding: padding(op), strideH: o.stride_h as number, strideW: o.stride_w as number,
     filterH: o.filter_height as number, filterW: o.filter_width as number, activation: activation(op),
   };
 }
@@ -89,12 +92,9 @@ export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) 
   TANH: () => lookupActivation(Math.tanh),
   HARD_SWISH: () => hardSwish(),
   SOFTMAX: (op) => softmax(op.options.beta as number),
-  TRANSPOSE_CONV: (op) => {
-    const o = op.options;
-    const padding = PADDINGS[o.padding as number];
-    if (!padding) throw new UnsupportedError(`op ${op.index} (TRANSPOSE_CONV): padding ${o.padding} is not SAME or VALID`);
-    return transposeConv({ padding, strideH: o.stride_h as number, strideW: o.stride_w as number, activation: activation(op) });
-  },
+  TRANSPOSE_CONV: (op) => transposeConv({
+    padding: padding(op), strideH: op.options.stride_h as number, strideW: op.options.stride_w as number, activation: activation(op),
+  }),
   LEAKY_RELU: (op) => leakyRelu(op.options.alpha as number),
   STRIDED_SLICE: (op) => stridedSlice({
     beginMask: op.options.begin_mask as number, endMask: op.options.end_mask as number,
