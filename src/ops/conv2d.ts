@@ -4,7 +4,7 @@
 // leaves the image, so that x - zp is 0 there as in the reference), the filter [Cout, KH, KW, Cin] is the
 // [N, K] weight matrix. 1x1 convolutions with stride 1 multiply the input directly.
 
-import { ShapeError } from "../errors.js";
+import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { MatMul } from "./matmul.js";
@@ -42,6 +42,8 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
       }, o.activation);
     }
     const xq = expectQuant(x, "input"), yq = expectQuant(y, "output");
+    // TFLite int8 filters are symmetric; the im2col path has no per-row correction for filter zero points.
+    if (expectQuant(w, "filter").zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
     const k = kh * kw * cin;
     const mm = new MatMul(ctx.rt, {
       weights: constantQTensor(w, "filter", [cout, k]),
