@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// dyad CLI (DESIGN.md §6): `run` and `inspect` for models (TFLite today), `bench` for the kernel benchmarks.
+// dyad CLI (DESIGN.md §6): `run` and `inspect` for models (TFLite; ONNX for the QOperator matmul family so
+// far), `bench` for the kernel benchmarks.
 
 import { writeFile, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { loadDyad, parseTflite, inspectTflite, DyadError } from "../dist/node.js";
+import { loadDyad, parseTflite, inspectTflite, inspectOnnx, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
 import { benchConv } from "../bench/conv.js";
@@ -132,7 +133,9 @@ async function run(args) {
 
 async function inspect(args) {
   if (!args[0]) fail(`inspect needs a model file\n${USAGE}`);
-  console.log(inspectTflite(parseTflite(new Uint8Array(await readFile(args[0])))));
+  const bytes = new Uint8Array(await readFile(args[0]));
+  const tflite = bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === "TFL3";
+  console.log(tflite ? inspectTflite(parseTflite(bytes)) : inspectOnnx(bytes));
 }
 
 const [command, ...rest] = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { MatMulF32, type MatMulF32Spec } from "./ops/matmul-f32.js";
 import { Model } from "./graph/model.js";
 import { parseTflite } from "./formats/tflite/model.js";
 import { importTflite } from "./formats/tflite/import.js";
+import { importOnnx } from "./formats/onnx/import.js";
 import { ModelFormatError } from "./errors.js";
 
 /** Where the SIMD build sits relative to this file, in the package (dist/ and src/ are siblings of build/). */
@@ -54,14 +55,15 @@ export class Dyad {
   }
 
   /**
-   * Loads a model file (TFLite today): parses and validates it, plans the activation arena, packs the
-   * weights. Throws ModelFormatError for malformed files and UnsupportedError naming any op it cannot run.
+   * Loads a model file (TFLite; ONNX for the QOperator matmul family so far): parses and validates it, plans
+   * the activation arena, packs the weights. Throws ModelFormatError for malformed files and UnsupportedError
+   * naming any op it cannot run.
    */
   loadModel(bytes: Uint8Array): Model {
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError("loadModel: the model must be a Uint8Array");
+    // TFLite files carry the identifier "TFL3" at byte 4; anything else is read as an ONNX ModelProto.
     const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : "";
-    if (id !== "TFL3") throw new ModelFormatError(`loadModel: not a TFLite model (file identifier "${id}", expected "TFL3")`, 4);
-    const { graph, builders } = importTflite(parseTflite(bytes));
+    const { graph, builders } = id === "TFL3" ? importTflite(parseTflite(bytes)) : importOnnx(bytes);
     return new Model(this.runtime, graph, builders);
   }
 

@@ -19,3 +19,4 @@ export type { ActivationQuant, OutputQuant } from "./ops/quant-args.js";
 export { Model, type ModelOutput, type TensorInfo, type ModelMemory } from "./graph/model.js";
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";
 export { inspectTflite } from "./formats/tflite/inspect.js";
+export { inspectOnnx } from "./formats/onnx/inspect.js";

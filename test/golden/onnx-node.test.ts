@@ -123,7 +123,7 @@ function loadCase(dir: string) {
     .map((f) => decodeTensor(readFileSync(join(set, f))));
   const given = read("input_");
   // Inputs are matched by name: optional inputs the case leaves out are empty names in the node.
-  const byName = new Map(model.inputs.map((name, i) => [name, given[i]]));
+  const byName = new Map(model.inputs.map((v, i) => [v.name, given[i]]));
   const node = model.nodes[0];
   return { node, inputs: node.inputs.map((name) => (name === "" ? undefined : byName.get(name))), outputs: read("output_") };
 }

@@ -32,7 +32,8 @@ const schema = {
         AttributeProto: {
           fields: {
             name: { type: "string", id: 1 }, f: { type: "float", id: 2 }, i: { type: "int64", id: 3 }, s: { type: "bytes", id: 4 },
-            t: { type: "TensorProto", id: 5 }, ints: { rule: "repeated", type: "int64", id: 8 }, type: { type: "int32", id: 20 },
+            t: { type: "TensorProto", id: 5 }, floats: { rule: "repeated", type: "float", id: 7 },
+            ints: { rule: "repeated", type: "int64", id: 8 }, type: { type: "int32", id: 20 },
           },
         },
         ValueInfoProto: { fields: { name: { type: "string", id: 1 }, type: { type: "TypeProto", id: 2 } } },
@@ -81,9 +82,11 @@ export interface OnnxTensor {
 
 export interface OnnxNode {
   opType: string;
+  domain: string;
+  name: string;
   inputs: string[];
   outputs: string[];
-  attrs: Record<string, number | number[] | string>;
+  attrs: Record<string, number | number[] | string | OnnxTensor>;
 }
 
 type Long = { toNumber(): number } | number;
@@ -99,7 +102,10 @@ function unpackNibbles(bytes: ArrayLike<number>, count: number, signed: boolean)
 }
 
 export function decodeTensor(buf: Uint8Array): OnnxTensor {
-  const t = TensorProtoType.toObject(TensorProtoType.decode(buf), { defaults: true }) as Record<string, unknown>;
+  return tensorFromObject(TensorProtoType.toObject(TensorProtoType.decode(buf), { defaults: true }) as Record<string, unknown>);
+}
+
+function tensorFromObject(t: Record<string, unknown>): OnnxTensor {
   const dims = (t.dims as Long[]).map(num);
   const dtype = ONNX_DTYPE[t.dataType as number] ?? `onnx-type-${t.dataType}`;
   const count = dims.reduce((a, b) => a * b, 1);
@@ -112,6 +118,11 @@ export function decodeTensor(buf: Uint8Array): OnnxTensor {
     case "float32":
       f32 = hasRaw ? new Float32Array(Uint8Array.from(raw).buffer, 0, count) : Float32Array.from(t.floatData as number[]);
       values = Array.from(f32);
+      break;
+    case "int64":
+      values = hasRaw
+        ? Array.from({ length: count }, (_, i) => Number(rawView!.getBigInt64(8 * i, true)))
+        : (t.int64Data as Long[]).map(num);
       break;
     case "int8": case "uint8": case "int16": case "uint16": case "int32": {
       if (hasRaw) {
@@ -132,24 +143,63 @@ export function decodeTensor(buf: Uint8Array): OnnxTensor {
     default:
       values = null;
   }
+  if (values && values.length !== count) values = null; // a tensor whose data does not match its dims
   return { name: t.name as string, dtype, dims, values, f32 };
 }
 
-export function decodeModel(buf: Uint8Array): { nodes: OnnxNode[]; inputs: string[]; outputs: string[] } {
+export interface OnnxValueInfo {
+  name: string;
+  dtype: string;
+  /** Dimensions; a symbolic dimension is its name. */
+  shape: (number | string)[];
+}
+
+export interface OnnxModel {
+  opset: number;
+  nodes: OnnxNode[];
+  initializers: OnnxTensor[];
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+}
+
+function readValueInfo(v: Record<string, unknown>): OnnxValueInfo {
+  const tt = (v.type as { tensorType?: { elemType: number; shape?: { dim: { dimValue: Long; dimParam: string }[] } } } | null)?.tensorType;
+  const shape = (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : num(d.dimValue)));
+  return { name: v.name as string, dtype: ONNX_DTYPE[tt?.elemType ?? 0] ?? `onnx-type-${tt?.elemType}`, shape };
+}
+
+/** Decodes a ModelProto: the default-domain opset, nodes with attributes, initializers, inputs and outputs. */
+export function decodeModel(buf: Uint8Array): OnnxModel {
   const m = ModelProto.toObject(ModelProto.decode(buf), { defaults: true }) as {
-    graph: { node: Record<string, unknown>[]; input: { name: string }[]; output: { name: string }[] };
+    opsetImport: { domain: string; version: Long }[];
+    graph: { node: Record<string, unknown>[]; initializer: Record<string, unknown>[]; input: Record<string, unknown>[]; output: Record<string, unknown>[] } | null;
   };
+  if (!m.graph) throw new Error("the model has no graph");
   const nodes = m.graph.node.map((n) => {
-    const attrs: Record<string, number | number[] | string> = {};
+    const attrs: OnnxNode["attrs"] = {};
     for (const a of n.attribute as Record<string, unknown>[]) {
-      // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, INTS = 7
+      // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, TENSOR = 4, FLOATS = 6, INTS = 7
       const type = a.type as number;
       attrs[a.name as string] = type === 1 ? (a.f as number) : type === 2 ? num(a.i as Long)
-        : type === 3 ? new TextDecoder().decode(a.s as Uint8Array) : (a.ints as Long[]).map(num);
+        : type === 3 ? new TextDecoder().decode(a.s as Uint8Array)
+          : type === 4 ? tensorFromObject(a.t as Record<string, unknown>)
+            : type === 6 ? (a.floats as number[]) : (a.ints as Long[]).map(num);
     }
-    return { opType: n.opType as string, inputs: n.input as string[], outputs: n.output as string[], attrs };
+    return {
+      opType: n.opType as string, domain: (n.domain as string) || "", name: (n.name as string) || "",
+      inputs: n.input as string[], outputs: n.output as string[], attrs,
+    };
   });
-  return { nodes, inputs: m.graph.input.map((i) => i.name), outputs: m.graph.output.map((o) => o.name) };
+  const initializers = m.graph.initializer.map(tensorFromObject);
+  const constant = new Set(initializers.map((t) => t.name));
+  const opset = m.opsetImport.find((o) => o.domain === "" || o.domain === "ai.onnx");
+  return {
+    opset: opset ? num(opset.version) : 0,
+    nodes,
+    initializers,
+    inputs: m.graph.input.map(readValueInfo).filter((v) => !constant.has(v.name)),
+    outputs: m.graph.output.map(readValueInfo),
+  };
 }
 
 // ---- building models (benchmarks build their onnxruntime-web peers with this) ----
@@ -158,9 +208,9 @@ export const ONNX_TYPE_ID: Record<string, number> = Object.fromEntries(Object.en
 
 export interface TensorInit {
   name: string;
-  dtype: "float32" | "int8" | "uint8" | "int32";
+  dtype: "float32" | "int8" | "uint8" | "int32" | "int64";
   dims: number[];
-  data: Float32Array | Int8Array | Uint8Array | Int32Array;
+  data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
 }
 
 export interface GraphSpec {

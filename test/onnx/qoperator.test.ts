@@ -1,0 +1,140 @@
+// ONNX QOperator models built here with the protobuf writer, run by dyad and by onnxruntime-web (exact on
+// int8), compared bit for bit: QuantizeLinear -> QLinearMatMul -> DequantizeLinear chains, MatMulInteger,
+// uint8 and int8 activations, per-tensor and per-column weights, Reshape and Flatten glue.
+
+import { describe, it, expect } from "vitest";
+import * as ort from "onnxruntime-web";
+import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
+import { UnsupportedError, ModelFormatError } from "../../src/errors.js";
+import { dyad, rng, randInts } from "../helpers.js";
+
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = "error";
+
+const scalar = (name: string, dtype: "float32" | "int8" | "uint8", v: number) => ({
+  name, dtype, dims: [] as number[],
+  data: dtype === "float32" ? Float32Array.of(v) : dtype === "int8" ? Int8Array.of(v) : Uint8Array.of(v),
+});
+
+function quantizedLinear(m: number, k: number, n: number, act: "int8" | "uint8", perColumn: boolean, seed: number): GraphSpec {
+  const r = rng(seed);
+  const w = randInts(Int8Array, k * n, -127, 127, r);
+  const za = act === "uint8" ? 128 + Math.floor(r() * 20) : Math.floor(r() * 40) - 20;
+  const sb = perColumn ? Array.from({ length: n }, () => 0.002 + r() * 0.01) : [0.006];
+  return {
+    opset: 21,
+    nodes: [
+      { opType: "QuantizeLinear", inputs: ["x", "sx", "zx"], outputs: ["xq"] },
+      { opType: "Reshape", inputs: ["xq", "shape"], outputs: ["xr"] },
+      { opType: "QLinearMatMul", inputs: ["xr", "sx", "zx", "w", "sw", "zw", "sy", "zy"], outputs: ["yq"] },
+      { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+    ],
+    inputs: [{ name: "x", dtype: "float32", dims: [1, m, k] }],
+    outputs: [{ name: "y", dtype: "float32", dims: [m, n] }],
+    initializers: [
+      scalar("sx", "float32", 0.02), scalar("zx", act, za),
+      { name: "shape", dtype: "int64", dims: [2], data: BigInt64Array.of(BigInt(m), BigInt(k)) },
+      { name: "w", dtype: "int8", dims: [k, n], data: w },
+      { name: "sw", dtype: "float32", dims: perColumn ? [n] : [], data: Float32Array.from(sb) },
+      { name: "zw", dtype: "int8", dims: perColumn ? [n] : [], data: new Int8Array(perColumn ? n : 1) },
+      scalar("sy", "float32", 0.05 + r() * 0.1), scalar("zy", act, act === "uint8" ? 120 : -3),
+    ],
+  };
+}
+
+async function ortRun(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<ort.Tensor> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+  const out = await session.run(feeds);
+  await session.release();
+  return Object.values(out)[0];
+}
+
+describe("ONNX QOperator models against onnxruntime-web", () => {
+  for (const act of ["uint8", "int8"] as const) {
+    for (const perColumn of [false, true]) {
+      it(`Quantize -> Reshape -> QLinearMatMul -> Dequantize, ${act} activations, ${perColumn ? "per-column" : "per-tensor"} weights`, async () => {
+        const d = await dyad();
+        for (const [m, k, n] of [[1, 16, 8], [5, 37, 19], [33, 64, 40]]) {
+          const bytes = encodeModel(quantizedLinear(m, k, n, act, perColumn, m * 100 + k));
+          const x = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.7) * 2);
+          const theirs = await ortRun(bytes, { x: new ort.Tensor("float32", x, [1, m, k]) });
+          const model = d.loadModel(bytes);
+          const [ours] = model.run([x]);
+          model.dispose();
+          expect(ours.shape).toEqual([m, n]);
+          const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+          expect(bits(ours.data as Float32Array)).toEqual(bits(theirs.data as Float32Array));
+        }
+      });
+    }
+  }
+
+  it("MatMulInteger with zero points on both sides, then Flatten", async () => {
+    const d = await dyad();
+    const r = rng(8);
+    const [m, k, n] = [6, 20, 9];
+    const spec: GraphSpec = {
+      opset: 21,
+      nodes: [
+        { opType: "MatMulInteger", inputs: ["a", "b", "za", "zb"], outputs: ["y"] },
+        { opType: "Flatten", inputs: ["y"], outputs: ["f"], attrs: { axis: 0 } },
+      ],
+      inputs: [{ name: "a", dtype: "uint8", dims: [m, k] }],
+      outputs: [{ name: "f", dtype: "int32", dims: [1, m * n] }],
+      initializers: [
+        { name: "b", dtype: "uint8", dims: [k, n], data: randInts(Uint8Array, k * n, 0, 255, r) },
+        scalar("za", "uint8", 131), scalar("zb", "uint8", 117),
+      ],
+    };
+    const bytes = encodeModel(spec);
+    const a = randInts(Uint8Array, m * k, 0, 255, r);
+    const theirs = await ortRun(bytes, { a: new ort.Tensor("uint8", a, [m, k]) });
+    const model = d.loadModel(bytes);
+    const [ours] = model.run([a]);
+    model.dispose();
+    expect(Array.from(ours.data as Int32Array)).toEqual(Array.from(theirs.data as Int32Array));
+  });
+
+  it("names unsupported nodes and rejects garbage", async () => {
+    const d = await dyad();
+    const spec: GraphSpec = {
+      opset: 21, nodes: [{ opType: "Erf", inputs: ["x"], outputs: ["y"] }],
+      inputs: [{ name: "x", dtype: "float32", dims: [2] }], outputs: [{ name: "y", dtype: "float32", dims: [2] }], initializers: [],
+    };
+    expect(() => d.loadModel(encodeModel(spec))).toThrow(UnsupportedError);
+    expect(() => d.loadModel(encodeModel(spec))).toThrow(/\(Erf\)/);
+    expect(() => d.loadModel(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]))).toThrow(ModelFormatError);
+  });
+});
+
+describe("ONNX reader on mutated files", () => {
+  it("2000 mutated models each end in a result or a DyadError", async () => {
+    const { DyadError } = await import("../../src/errors.js");
+    const d = await dyad();
+    const base = encodeModel(quantizedLinear(3, 8, 5, "uint8", true, 1));
+    const r = rng(99);
+    let loaded = 0, rejected = 0;
+    for (let i = 0; i < 2000; i++) {
+      let bytes = base.slice();
+      if (r() < 0.2) bytes = bytes.subarray(0, Math.floor(r() * bytes.length));
+      for (let f = 0, flips = 1 + Math.floor(r() * 6); f < flips && bytes.length; f++) bytes[Math.floor(r() * bytes.length)] ^= 1 << Math.floor(r() * 8);
+      try {
+        const model = d.loadModel(bytes);
+        loaded++;
+        try {
+          model.run(model.inputs.map((t) => new Float32Array(t.shape.reduce((a, b) => a * b, 1))));
+        } catch (e) {
+          if (!(e instanceof DyadError)) throw e;
+        } finally {
+          model.dispose();
+        }
+      } catch (e) {
+        if (!(e instanceof DyadError)) throw new Error(`mutation ${i}: ${(e as Error).name}: ${(e as Error).message}`);
+        rejected++;
+      }
+    }
+    expect(loaded + rejected).toBe(2000);
+    expect(rejected).toBeGreaterThan(100);
+    expect(d.memory.usedBytes).toBe(0);
+  });
+});
