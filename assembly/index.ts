@@ -9,7 +9,7 @@ export {
 } from "./gemm/s8-gemv-1x8c2";
 export { f32_f32_gemm_minmax_4x8_simd } from "./gemm/f32-gemm-4x8";
 export { f32_f32_gemv_minmax_1x8_simd } from "./gemm/f32-gemv-1x8";
-export { s8_s8_dwconv_tflite_1x8_simd, dwconv_packed_bytes } from "./conv/s8-dwconv";
+export { s8_s8_dwconv_tflite_1x8_simd, s8_s8_dwconv_fp32_1x8_simd, dwconv_packed_bytes } from "./conv/s8-dwconv";
 export { s8_add_tflite_1x1_scalar } from "./elementwise/s8-add";
 export { s16_add_tflite_1x1_scalar } from "./elementwise/s16-add";
 export { s16_s8_conv_tflite_1x1_scalar } from "./conv/s16-conv";

@@ -4,13 +4,16 @@
 // image hold the input zero point, so that x - zp is 0 there, as in TFLite's reference. Row stride 2*Kp bytes.
 //
 // Params (int32 at p): 0 H 1 W 2 Cin 3 KH 4 KW 5 strideH 6 strideW 7 dilationH 8 dilationW 9 padTop
-//   10 padLeft 11 OH 12 OW 13 zp
+//   10 padLeft 11 OH 12 OW 13 zp (in the int8 domain) 14 xor (0x80 for uint8 input, whose values become int8
+//   through x ^ 0x80 on the way, as in pack_a_s8_i16)
 
 /** Writes rows for output pixels first .. first + count - 1 (row-major over OH x OW) to `out`. */
 export function s8_im2col_i16(input: usize, out: usize, p: usize, first: i32, count: i32): void {
   const H = load<i32>(p), W = load<i32>(p, 4), C = load<i32>(p, 8), KH = load<i32>(p, 12), KW = load<i32>(p, 16);
   const sH = load<i32>(p, 20), sW = load<i32>(p, 24), dH = load<i32>(p, 28), dW = load<i32>(p, 32);
   const padT = load<i32>(p, 36), padL = load<i32>(p, 40), OH = load<i32>(p, 44), OW = load<i32>(p, 48), zp = load<i32>(p, 52);
+  const xor = load<i32>(p, 56);
+  const vxor = i8x16.splat(<i8>xor);
   const k = KH * KW * C;
   const kp = (k + 1) & ~1;
   const vzp = i16x8.splat(<i16>zp);
@@ -27,8 +30,8 @@ export function s8_im2col_i16(input: usize, out: usize, p: usize, first: i32, co
           if (<u32>iy < <u32>H && <u32>ix < <u32>W) {
             const src = input + <usize>(iy * W + ix) * C;
             let c = 0;
-            for (; c < c8; c += 8) v128.store(dst + (<usize>c << 1), v128.load8x8_s(src + c));
-            for (; c < C; c++) store<i16>(dst + (<usize>c << 1), <i16>load<i8>(src + c));
+            for (; c < c8; c += 8) v128.store(dst + (<usize>c << 1), i16x8.extend_low_i8x16_s(v128.xor(v128.load64_zero(src + c), vxor)));
+            for (; c < C; c++) store<i16>(dst + (<usize>c << 1), <i16><i8>(load<u8>(src + c) ^ <u8>xor));
           } else {
             let c = 0;
             for (; c < c8; c += 8) v128.store(dst + (<usize>c << 1), vzp);

@@ -14,9 +14,9 @@
 // Channels past C in the last block have zero weights and are not stored.
 //
 // At most 64 taps (KH * KW); the op checks. Params (int32 at p): 0 Hp 1 Wp 2 C 3 KH 4 KW 5 strideH 6 strideW 7 dilationH 8 dilationW 9 OH 10 OW
-//   11 outZp 12 qmin 13 qmax
+//   11 outZp 12 qmin 13 qmax (all three in the int8 domain) 14 xor (0x80: uint8 output, stored as y ^ 0x80)
 
-import { requant_tflite_lanes, output_stage_x4 } from "../requant";
+import { requant_tflite_lanes, output_stage_x4, MODE_TFLITE, MODE_FP32 } from "../requant";
 
 /** Byte offsets of each tap pair's two taps from the window's corner (at most MAX_TAPS taps). */
 const MAX_TAPS = 64;
@@ -29,12 +29,19 @@ const MAX_TAPS = 64;
   return i8x16.shuffle(v128.load64_zero(t0), v128.load64_zero(t1), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
 }
 
-/** Requantizes, clamps and stores the 8 (or `nc`) channels of one output pixel. */
+/** Per-lane requantization: TFLite double rounding, or ONNX's float scale per lane (first 32 bytes at lp). */
 // @ts-ignore: decorator
-@inline function store_pixel(dst: usize, acc0: v128, acc1: v128, lp: usize, zp: i32, lo: i32, hi: i32, nc: i32): void {
-  const r0 = output_stage_x4(requant_tflite_lanes(acc0, lp), zp, lo, hi);
-  const r1 = output_stage_x4(requant_tflite_lanes(acc1, lp + 16), zp, lo, hi);
-  const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.splat(0));
+@inline function requant_lanes(mode: i32, acc: v128, lp: usize): v128 {
+  if (mode == MODE_TFLITE) return requant_tflite_lanes(acc, lp);
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(lp))));
+}
+
+/** Requantizes, clamps and stores the 8 (or `nc`) channels of one output pixel (xor 0x80 for uint8). */
+// @ts-ignore: decorator
+@inline function store_pixel(mode: i32, dst: usize, acc0: v128, acc1: v128, lp: usize, zp: i32, lo: i32, hi: i32, xor: v128, nc: i32): void {
+  const r0 = output_stage_x4(requant_lanes(mode, acc0, lp), zp, lo, hi);
+  const r1 = output_stage_x4(requant_lanes(mode, acc1, lp + 16), zp, lo, hi);
+  const bytes = v128.xor(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.splat(0)), xor);
   if (nc == 8) v128.store64_lane(dst, bytes, 0);
   else for (let l = 0; l < nc; l++) store<i8>(dst + l, i8x16.extract_lane_s(i8x16.swizzle(bytes, i8x16.splat(<i8>l)), 0));
 }
@@ -43,11 +50,13 @@ export function dwconv_packed_bytes(c: i32, kh: i32, kw: i32): usize {
   return <usize>((c + 7) >> 3) * 32 * <usize>((kh * kw + 1) >> 1);
 }
 
-export function s8_s8_dwconv_tflite_1x8_simd(input: usize, filter: usize, bias: usize, lanes: usize, out: usize, p: usize): void {
+// @ts-ignore: decorator
+@inline function dwconv(mode: i32, input: usize, filter: usize, bias: usize, lanes: usize, out: usize, p: usize): void {
   const Wp = load<i32>(p, 4), C = load<i32>(p, 8), KH = load<i32>(p, 12), KW = load<i32>(p, 16);
   const sH = load<i32>(p, 20), sW = load<i32>(p, 24), dH = load<i32>(p, 28), dW = load<i32>(p, 32);
   const OH = load<i32>(p, 36), OW = load<i32>(p, 40);
   const zp = load<i32>(p, 44), lo = load<i32>(p, 48) - zp, hi = load<i32>(p, 52) - zp;
+  const xor = i8x16.splat(<i8>load<i32>(p, 56));
   const taps = KH * KW;
   const pairs = (taps + 1) >> 1;
   const rowBytes = <usize>Wp * C;
@@ -79,8 +88,8 @@ export function s8_s8_dwconv_tflite_1x8_simd(input: usize, filter: usize, bias: 
           e0 = i32x4.add(e0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(z), wl));
           e1 = i32x4.add(e1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(z), wh));
         }
-        store_pixel(out + <usize>(oy * OW + ox) * C + c0, a0, a1, lp, zp, lo, hi, nc);
-        store_pixel(out + <usize>(oy * OW + ox + 1) * C + c0, e0, e1, lp, zp, lo, hi, nc);
+        store_pixel(mode, out + <usize>(oy * OW + ox) * C + c0, a0, a1, lp, zp, lo, hi, xor, nc);
+        store_pixel(mode, out + <usize>(oy * OW + ox + 1) * C + c0, e0, e1, lp, zp, lo, hi, xor, nc);
       }
       if (ox < OW) {
         const base = input + <usize>(oy * sH) * rowBytes + <usize>(ox * sW) * C + c0;
@@ -91,8 +100,17 @@ export function s8_s8_dwconv_tflite_1x8_simd(input: usize, filter: usize, bias: 
           a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x), v128.load(wq)));
           a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x), v128.load(wq, 16)));
         }
-        store_pixel(out + <usize>(oy * OW + ox) * C + c0, a0, a1, lp, zp, lo, hi, nc);
+        store_pixel(mode, out + <usize>(oy * OW + ox) * C + c0, a0, a1, lp, zp, lo, hi, xor, nc);
       }
     }
   }
+}
+
+export function s8_s8_dwconv_tflite_1x8_simd(input: usize, filter: usize, bias: usize, lanes: usize, out: usize, p: usize): void {
+  dwconv(MODE_TFLITE, input, filter, bias, lanes, out, p);
+}
+
+/** ONNX QLinearConv semantics: lanes hold one float32 scale per channel (s_in * s_w / s_out). */
+export function s8_s8_dwconv_fp32_1x8_simd(input: usize, filter: usize, bias: usize, lanes: usize, out: usize, p: usize): void {
+  dwconv(MODE_FP32, input, filter, bias, lanes, out, p);
 }

@@ -9,7 +9,7 @@ import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { MatMul } from "./matmul.js";
 import { convTensors, constantArray, constantQTensor, expectDType, expectQuant } from "./graph-tensors.js";
-import { window1d, type Padding } from "./conv-geometry.js";
+import { window2d, type Padding } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 
@@ -23,6 +23,8 @@ export interface Conv2DOptions {
   dilationH: number;
   dilationW: number;
   activation: FusedActivation;
+  /** Requantization mode: TFLite's "tflite" (default) or ONNX QLinearConv's "fp32". */
+  requant?: "tflite" | "fp32";
 }
 
 export function conv2d(o: Conv2DOptions): NodeBuilder {
@@ -31,8 +33,7 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     const [n, h, wd, cin] = x.shape;
     const [cout, kh, kw, wcin] = w.shape;
     if (wcin !== cin) throw new ShapeError(`filter has ${wcin} input channels, the input ${cin} (grouped convolution is not supported)`);
-    const row = window1d(o.padding, h, kh, o.strideH, o.dilationH, "conv height");
-    const col = window1d(o.padding, wd, kw, o.strideW, o.dilationW, "conv width");
+    const [row, col] = window2d(o.padding, h, wd, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, "conv");
     const want = [n, row.out, col.out, cout];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
     if (x.dtype === "int16") {
@@ -45,21 +46,23 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     // TFLite int8 filters are symmetric; the im2col path has no per-row correction for filter zero points.
     if (expectQuant(w, "filter").zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
     const k = kh * kw * cin;
+    const dtype = x.dtype as "int8" | "uint8";
     const mm = new MatMul(ctx.rt, {
       weights: constantQTensor(w, "filter", [cout, k]),
       weightLayout: "nk",
       bias: bias ? constantArray(bias, Int32Array, "bias") : undefined,
-      input: { dtype: "int8", scale: xq.scale[0], zeroPoint: xq.zeroPoint[0] },
-      output: { dtype: "int8", scale: yq.scale[0], zeroPoint: yq.zeroPoint[0] },
-      requant: "tflite",
-      clamp: activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], "int8"),
+      input: { dtype, scale: xq.scale[0], zeroPoint: xq.zeroPoint[0] },
+      output: { dtype, scale: yq.scale[0], zeroPoint: yq.zeroPoint[0] },
+      requant: o.requant ?? "tflite",
+      clamp: activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], dtype),
     });
+    const xor = dtype === "uint8" ? 0x80 : 0;
     const rows = n * row.out * col.out;
     const direct = kh === 1 && kw === 1 && o.strideH === 1 && o.strideW === 1;
     const kp = (k + 1) & ~1;
     const pixels = row.out * col.out;
     const params = ctx.rt.upload(Int32Array.of(h, wd, cin, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW,
-      row.padBefore, col.padBefore, row.out, col.out, xq.zeroPoint[0]), "conv im2col params");
+      row.padBefore, col.padBefore, row.out, col.out, xq.zeroPoint[0] - xor, xor), "conv im2col params");
     const run = direct
       ? () => mm.runInto(ctx.ptr(x.id), 1, rows, ctx.ptr(y.id))
       : () => ctx.rt.arena.scope(() => {

@@ -7,9 +7,9 @@
 import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp } from "../quant/activation.js";
-import { quantizeMultiplier } from "../quant/multiplier.js";
+import { quantizeMultiplier, fp32Multiplier } from "../quant/multiplier.js";
 import { convTensors, constantArray, expectQuant, elementCount } from "./graph-tensors.js";
-import { window1d, type Padding, type Window1D } from "./conv-geometry.js";
+import { window2d, type Window1D } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { requantTflite16x8 } from "../quant/requant.js";
 import type { Conv2DOptions } from "./conv2d.js";
@@ -24,15 +24,18 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     if (one !== 1) throw new ShapeError(`filter must be [1, KH, KW, C], got [${w.shape}]`);
     if (cout % c !== 0) throw new ShapeError(`filter channels ${cout} are not a multiple of the input's ${c}`);
     const multiplier = cout / c;
-    const row = window1d(o.padding as Padding, h, kh, o.strideH, o.dilationH, "depthwise height");
-    const col = window1d(o.padding as Padding, wd, kw, o.strideW, o.dilationW, "depthwise width");
+    const [row, col] = window2d(o.padding, h, wd, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, "depthwise");
     const want = [n, row.out, col.out, cout];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
     const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
     if (wq.scale.length !== 1 && wq.scale.length !== cout) throw new ShapeError(`filter has ${wq.scale.length} scales for ${cout} channels`);
     if (wq.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
     if (x.dtype === "int16") return depthwise16x8(ctx, o, row, col);
-    const zx = xq.zeroPoint[0];
+    if (x.dtype === "uint8" && o.requant !== "fp32") throw new UnsupportedError("uint8 DEPTHWISE_CONV_2D with TFLite requantization is not supported");
+    // uint8 activations enter as int8 through x ^ 0x80 (zero points shift by 128) and leave the same way.
+    const xor = x.dtype === "uint8" ? 0x80 : 0;
+    const mode = o.requant ?? "tflite";
+    const zx = xq.zeroPoint[0] - xor;
     const weights = constantArray(w, Int8Array, "filter"); // [KH][KW][C]
     const biasIn = bias ? constantArray(bias, Int32Array, "bias") : new Int32Array(cout);
     // The kernel's lanes are output channels; with a depth multiplier m, output channel ic*m + j reads input
@@ -55,11 +58,17 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     }
     // Per-lane requantization parameters (assembly/requant.ts, requant_tflite_lanes).
     const lanes = new Int32Array(blocks * 40);
+    const scales = new Float32Array(lanes.buffer);
     for (let ch = 0; ch < blocks * 8; ch++) {
       const base = (ch >> 3) * 40 + (ch & 7);
+      const sw = ch < oc ? wq.scale[wq.scale.length === 1 ? 0 : ch] : 0;
+      if (mode === "fp32") {
+        scales[base] = ch < oc ? fp32Multiplier(xq.scale[0], sw, yq.scale[0]) : 0;
+        continue;
+      }
       let m = 0, shift = 0;
       if (ch < oc) {
-        const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(wq.scale[wq.scale.length === 1 ? 0 : ch])) / Math.fround(yq.scale[0]));
+        const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(sw)) / Math.fround(yq.scale[0]));
         m = q.multiplier;
         shift = q.shift;
       }
@@ -70,14 +79,14 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
       lanes[base + 24] = right === 31 ? 0x7fffffff : (1 << right) - 1;
       lanes[base + 32] = right === 0 ? -1 : 0;
     }
-    const clamp = activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], "int8");
+    const clamp = activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], x.dtype as "int8" | "uint8");
     // The padded input covers exactly the windows' extent: rows -padTop .. Hp - padTop - 1.
     const hp = (row.out - 1) * o.strideH + (kh - 1) * o.dilationH + 1;
     const wp = (col.out - 1) * o.strideW + (kw - 1) * o.dilationW + 1;
     const params = Int32Array.of(hp, wp, oc, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.out, col.out,
-      yq.zeroPoint[0], clamp.min, clamp.max);
-    const kernel = rt.kernel("dwconv", "s8", "s8", "tflite");
-    const padParams = rt.upload(Int32Array.of(h, wd, c, hp, wp, row.padBefore, col.padBefore, zx, multiplier), "depthwise pad params");
+      yq.zeroPoint[0] - xor, clamp.min - xor, clamp.max - xor, xor);
+    const kernel = rt.kernel("dwconv", "s8", "s8", mode);
+    const padParams = rt.upload(Int32Array.of(h, wd, c, hp, wp, row.padBefore, col.padBefore, zx & 0xff, multiplier, xor), "depthwise pad params");
     const blocksMem = [
       padParams,
       rt.upload(packed, "depthwise filter"),

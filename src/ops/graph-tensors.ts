@@ -56,13 +56,13 @@ export function elementCount(t: GraphTensor): number {
 }
 
 /**
- * The tensors of a convolution-like node (input, filter, optional bias, output), checked: int8 or int16
+ * The tensors of a convolution-like node (input, filter, optional bias, output), checked: int8, uint8 or int16
  * activations with matching output, int8 filter, int32 bias (int64 or int32 in the 16x8 mode), all 4-D.
  */
 export function convTensors(ctx: NodeContext) {
   const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
   const bias = ctx.optionalInput(2);
-  expectDType(x, ["int8", "int16"], "input");
+  expectDType(x, ["int8", "uint8", "int16"], "input");
   expectDType(w, ["int8"], "filter");
   expectDType(y, [x.dtype], "output");
   if (bias) expectDType(bias, x.dtype === "int16" ? ["int64", "int32"] : ["int32"], "bias");

@@ -6,7 +6,7 @@ import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { expectDType, expectQuant } from "./graph-tensors.js";
-import { window1d, type Padding } from "./conv-geometry.js";
+import { window2d, type Padding } from "./conv-geometry.js";
 
 export interface PoolOptions {
   padding: Padding;
@@ -24,8 +24,7 @@ export function pool(kind: "average" | "max", o: PoolOptions): NodeBuilder {
     expectDType(y, [x.dtype], "output");
     if (x.shape.length !== 4) throw new ShapeError(`input must be NHWC, got [${x.shape}]`);
     const [n, h, w, c] = x.shape;
-    const row = window1d(o.padding, h, o.filterH, o.strideH, 1, "pool height");
-    const col = window1d(o.padding, w, o.filterW, o.strideW, 1, "pool width");
+    const [row, col] = window2d(o.padding, h, w, o.filterH, o.filterW, o.strideH, o.strideW, 1, 1, "pool");
     const want = [n, row.out, col.out, c];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], pooling gives [${want}]`);
     const qy = expectQuant(y, "output");

@@ -8,9 +8,9 @@ import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { mbqm } from "../quant/fixed-point.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { constantArray, expectDType, expectQuant } from "./graph-tensors.js";
-import { window1d, type Padding } from "./conv-geometry.js";
+import { window1d } from "./conv-geometry.js";
 
-export function transposeConv(o: { padding: Padding; strideH: number; strideW: number; activation: FusedActivation }): NodeBuilder {
+export function transposeConv(o: { padding: "SAME" | "VALID"; strideH: number; strideW: number; activation: FusedActivation }): NodeBuilder {
   return (ctx) => {
     const shapeT = ctx.input(0, "output_shape"), w = ctx.input(1, "filter"), x = ctx.input(2, "input"), y = ctx.output(0, "output");
     const biasT = ctx.optionalInput(3);

@@ -45,6 +45,7 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemm", "f32", "f32", "minmax", 4, 8, 1, "simd"),
   kernel("gemv", "f32", "f32", "minmax", 1, 8, 1, "simd"),
   kernel("dwconv", "s8", "s8", "tflite", 1, 8, 1, "simd"),
+  kernel("dwconv", "s8", "s8", "fp32", 1, 8, 1, "simd"),
   kernel("add", "s8", "none", "tflite", 1, 1, 1, "scalar"),
   kernel("add", "s16", "none", "tflite", 1, 1, 1, "scalar"),
   kernel("conv", "s16", "s8", "tflite", 1, 1, 1, "scalar"),

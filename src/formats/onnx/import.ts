@@ -1,27 +1,40 @@
-// ONNX -> dyad graph, first slice: the QOperator matmul family and its glue (QuantizeLinear,
-// DequantizeLinear, QLinearMatMul, MatMulInteger, Reshape, Flatten, Identity) with constant weights and
-// quantization parameters. Each entry infers its outputs' dtypes and shapes (ONNX files seldom list them) and
-// returns the builder. No math here. Convolutions (NCHW) come with the layout pass in a later change; any op
-// not listed fails at load, naming the node, its op type and domain.
+// ONNX -> dyad graph: QuantizeLinear, DequantizeLinear, QLinearConv (regular and depthwise), QLinearMatMul,
+// MatMulInteger, Reshape, Flatten, Identity, with constant weights and quantization parameters. Each entry
+// infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns the builder. No math here.
+//
+// Layout: ONNX is NCHW, dyad's convolutions NHWC. A 4-D value produced by a convolution stays NHWC in memory
+// (`layout: "nhwc"`, its graph tensor shaped NHWC); ops that need ONNX's order (matmul, reshape, per-axis
+// quantization, graph outputs) get a TRANSPOSE back, and a convolution whose input is in ONNX order gets one
+// forward. Each conversion is made once per value. Elementwise per-tensor ops keep the layout they are given.
+// Any op not listed fails at load, naming the node, its op type and domain.
 
 import { ModelFormatError, UnsupportedError, ShapeError } from "../../errors.js";
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import { MatMul } from "../../ops/matmul.js";
-import { reshape } from "../../ops/data-movement.js";
+import { reshape, transpose } from "../../ops/data-movement.js";
+import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
+import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
+import { window2d } from "../../ops/conv-geometry.js";
 
 const GRAPH_DTYPES = new Set(["int8", "uint8", "int16", "int32", "int64", "float32"]);
 
 interface Value {
   id: number;
   dtype: TensorDType;
+  /** The graph tensor's (physical) shape: NHWC when `layout` is "nhwc". */
   shape: number[];
   /** Constant values (numbers), for the ops that read attributes from tensors. */
   constant: number[] | null;
+  /** "nhwc": a 4-D ONNX (NCHW) value stored channels-last; null: stored in ONNX's order. */
+  layout: "nhwc" | null;
 }
+
+const TO_NHWC = [0, 2, 3, 1];
+const TO_NCHW = [0, 3, 1, 2];
 
 class Importer {
   readonly tensors: GraphTensor[] = [];
@@ -29,12 +42,47 @@ class Importer {
   readonly builders: NodeBuilder[] = [];
   private readonly values = new Map<string, Value>();
 
-  add(name: string, dtype: TensorDType, shape: number[], data: Uint8Array | null, constant: number[] | null = null): Value {
+  private readonly converted = new Map<number, Value>();
+
+  add(name: string, dtype: TensorDType, shape: number[], data: Uint8Array | null, constant: number[] | null = null, layout: "nhwc" | null = null): Value {
     const id = this.tensors.length;
     this.tensors.push({ id, name, dtype, shape, quant: null, data });
-    const v = { id, dtype, shape, constant };
+    const v = { id, dtype, shape, constant, layout };
     this.values.set(name, v);
     return v;
+  }
+
+  tensor(v: Value): GraphTensor {
+    return this.tensors[v.id];
+  }
+
+  /** `v` in a given memory order, through a TRANSPOSE node made once per value. */
+  private transposed(v: Value, perm: number[], layout: "nhwc" | null): Value {
+    const cached = this.converted.get(v.id);
+    if (cached && cached.layout === layout) return cached;
+    const name = `${this.tensors[v.id].name}:${layout ?? "nchw"}`;
+    const permId = this.tensors.length;
+    this.tensors.push({ id: permId, name: `${name}:perm`, dtype: "int32", shape: [4], quant: null, data: new Uint8Array(Int32Array.from(perm).buffer) });
+    const out = this.add(name, v.dtype, perm.map((p) => v.shape[p]), null, null, layout);
+    this.tensors[out.id].quant = this.tensors[v.id].quant;
+    this.nodes.push({ index: this.nodes.length, op: "TRANSPOSE", inputs: [v.id, permId], outputs: [out.id] });
+    this.builders.push(transpose());
+    this.converted.set(v.id, out);
+    return out;
+  }
+
+  lookup(name: string): Value | undefined {
+    return this.values.get(name);
+  }
+
+  /** The value in ONNX's order. */
+  logical(v: Value): Value {
+    return v.layout === "nhwc" ? this.transposed(v, TO_NCHW, null) : v;
+  }
+
+  /** A 4-D value stored channels-last. */
+  nhwc(v: Value): Value {
+    return v.layout === "nhwc" ? v : this.transposed(v, TO_NHWC, "nhwc");
   }
 
   value(node: OnnxNode, i: number, role: string): Value {
@@ -52,10 +100,11 @@ class Importer {
     return v.constant;
   }
 
-  emit(node: OnnxNode, inputs: Value[], outputs: { dtype: TensorDType; shape: number[] }[], builder: NodeBuilder): void {
-    const outs = outputs.map((o, i) => this.add(node.outputs[i], o.dtype, o.shape, null));
+  emit(node: OnnxNode, inputs: Value[], outputs: { dtype: TensorDType; shape: number[]; layout?: "nhwc" | null }[], builder: NodeBuilder): Value[] {
+    const outs = outputs.map((o, i) => this.add(node.outputs[i], o.dtype, o.shape, null, null, o.layout ?? null));
     this.nodes.push({ index: this.nodes.length, op: node.opType, inputs: inputs.map((v) => v.id), outputs: outs.map((v) => v.id) });
     this.builders.push(builder);
+    return outs;
   }
 }
 
@@ -94,25 +143,30 @@ type Handler = (im: Importer, node: OnnxNode) => void;
 const OPS: Record<string, Handler> = {
   Identity: (im, node) => {
     const x = im.value(node, 0, "input");
-    im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape }], reshape());
+    im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], reshape());
   },
   QuantizeLinear: (im, node) => {
-    const x = im.value(node, 0, "x");
+    let x = im.value(node, 0, "x");
+    if (perAxis(im, node)) x = im.logical(x);
     if (x.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: input dtype ${x.dtype}; only float32`);
     const zpName = node.inputs[2];
     const out: TensorDType = zpName ? im.value(node, 2, "zero_point").dtype : ONNX_TYPE_NAMES[(node.attrs.output_dtype as number) ?? 2] ?? "uint8";
     if (!["int8", "uint8", "int16"].includes(out)) throw new UnsupportedError(`${describe(node)}: output dtype ${out} is not supported in graphs yet`);
-    im.emit(node, [x], [{ dtype: out, shape: x.shape }], quantizeLinear(affineParams(im, node, x, out)));
+    const params = affineParams(im, node, x, out);
+    const [y] = im.emit(node, [x], [{ dtype: out, shape: x.shape, layout: x.layout }], quantizeLinear(params));
+    if (params.axis === null) im.tensor(y).quant = { scale: params.scale, zeroPoint: params.zeroPoint, axis: null };
   },
   DequantizeLinear: (im, node) => {
-    const x = im.value(node, 0, "x");
+    let x = im.value(node, 0, "x");
+    if (perAxis(im, node)) x = im.logical(x);
     if (!["int8", "uint8", "int16"].includes(x.dtype)) throw new UnsupportedError(`${describe(node)}: input dtype ${x.dtype} is not supported in graphs yet`);
-    im.emit(node, [x], [{ dtype: "float32", shape: x.shape }], dequantizeLinear(affineParams(im, node, x, x.dtype)));
+    im.emit(node, [x], [{ dtype: "float32", shape: x.shape, layout: x.layout }], dequantizeLinear(affineParams(im, node, x, x.dtype)));
   },
   QLinearMatMul: (im, node) => matmulNode(im, node, true),
   MatMulInteger: (im, node) => matmulNode(im, node, false),
+  QLinearConv: (im, node) => convNode(im, node),
   Reshape: (im, node) => {
-    const x = im.value(node, 0, "data");
+    const x = im.logical(im.value(node, 0, "data"));
     const spec = im.constant(node, 1, "shape")!;
     const allowZero = (node.attrs.allowzero as number | undefined) === 1;
     const shape = spec.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
@@ -125,7 +179,7 @@ const OPS: Record<string, Handler> = {
     im.emit(node, [x], [{ dtype: x.dtype, shape: out }], reshape());
   },
   Flatten: (im, node) => {
-    const x = im.value(node, 0, "input");
+    const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
     const axis = a < 0 ? a + x.shape.length : a;
     const outer = x.shape.slice(0, axis).reduce((p, q) => p * q, 1);
@@ -133,9 +187,77 @@ const OPS: Record<string, Handler> = {
   },
 };
 
+/** Whether a Quantize/DequantizeLinear node has more than one scale (per axis or blocked). */
+function perAxis(im: Importer, node: OnnxNode): boolean {
+  const scale = im.value(node, 1, "scale");
+  return scale.shape.length > 0 && scale.shape.reduce((a, b) => a * b, 1) > 1;
+}
+
+/**
+ * QLinearConv (ONNX, NCHW, opset 10+): group 1 runs as CONV_2D, group = input channels as DEPTHWISE_CONV_2D,
+ * both NHWC with the weights re-laid once and the ONNX fp32 requantization; int8 symmetric weights, per tensor
+ * or per output channel; int8 or uint8 activations.
+ */
+function convNode(im: Importer, node: OnnxNode): void {
+  const x = im.nhwc(im.value(node, 0, "x"));
+  const w = im.value(node, 3, "w");
+  const wv = im.constant(node, 3, "w")!;
+  const num = (i: number, role: string) => im.constant(node, i, role, true);
+  const [sx, zx, sw, zw, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(4, "w_scale")!, num(5, "w_zero_point"), num(6, "y_scale")!, num(7, "y_zero_point")];
+  if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: x is ${x.dtype}; only int8 and uint8`);
+  if (w.dtype !== "int8") throw new UnsupportedError(`${describe(node)}: weights are ${w.dtype}; only int8 (symmetric) weights are supported`);
+  if (zw && zw.some((z) => z !== 0)) throw new UnsupportedError(`${describe(node)}: weight zero points must be 0`);
+  if (x.shape.length !== 4 || w.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 2-D convolutions (4-D tensors)`);
+  const [n, h, wd, cin] = x.shape;
+  const [cout, cinPerGroup, kh, kw] = w.shape;
+  const group = (node.attrs.group as number | undefined) ?? 1;
+  const depthwise = group > 1;
+  if (depthwise && !(group === cin && cinPerGroup === 1)) throw new UnsupportedError(`${describe(node)}: group ${group} (only 1 or the channel count)`);
+  if (!depthwise && cinPerGroup !== cin) throw new ShapeError(`${describe(node)}: weights [${w.shape}] do not fit ${cin} input channels`);
+  const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
+  const [strideH, strideW] = ints("strides", [1, 1]);
+  const [dilationH, dilationW] = ints("dilations", [1, 1]);
+  const autoPad = (node.attrs.auto_pad as string | undefined) ?? "NOTSET";
+  let padding: Conv2DOptions["padding"];
+  if (autoPad === "VALID") padding = "VALID";
+  else if (autoPad === "SAME_UPPER") padding = "SAME";
+  else if (autoPad === "SAME_LOWER") {
+    const pad = (size: number, k: number, s: number, dl: number) => {
+      const out = Math.ceil(size / s), total = Math.max((out - 1) * s + (k - 1) * dl + 1 - size, 0);
+      return [Math.ceil(total / 2), Math.floor(total / 2)];
+    };
+    const [t, b] = pad(h, kh, strideH, dilationH), [l, r] = pad(wd, kw, strideW, dilationW);
+    padding = { top: t, left: l, bottom: b, right: r };
+  } else {
+    const [t, l, b, r] = ints("pads", [0, 0, 0, 0]);
+    padding = { top: t, left: l, bottom: b, right: r };
+  }
+  // Weights re-laid once: ONNX [Cout, Cin/g, KH, KW] -> [Cout, KH, KW, Cin] (conv) or [1, KH, KW, Cout] (depthwise).
+  const filter = new Int8Array(wv.length);
+  for (let o = 0; o < cout; o++) for (let i = 0; i < cinPerGroup; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) {
+    const v = wv[((o * cinPerGroup + i) * kh + y) * kw + xx];
+    filter[depthwise ? (y * kw + xx) * cout + o : ((o * kh + y) * kw + xx) * cin + i] = v;
+  }
+  const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
+  const filterValue = im.add(`${node.outputs[0]}:filter`, "int8", filterShape, new Uint8Array(filter.buffer), null);
+  im.tensor(filterValue).quant = {
+    scale: Float32Array.from(sw), zeroPoint: new Int32Array(sw.length), axis: sw.length > 1 ? (depthwise ? 3 : 0) : null,
+  };
+  const inputs = [x, filterValue];
+  if (node.inputs[8]) inputs.push(im.value(node, 8, "B"));
+  im.tensor(x).quant = { scale: Float32Array.of(sx[0]), zeroPoint: Int32Array.of(zx ? zx[0] : 0), axis: null };
+  const outDtype = (node.inputs[7] ? im.value(node, 7, "y_zero_point").dtype : "uint8") as TensorDType;
+  if (outDtype !== x.dtype) throw new UnsupportedError(`${describe(node)}: input ${x.dtype} and output ${outDtype} differ`);
+  const opts: Conv2DOptions = { padding, strideH, strideW, dilationH, dilationW, activation: "none", requant: "fp32" };
+  const builder = depthwise ? depthwiseConv2d({ ...opts, depthMultiplier: cout / cin }) : conv2d(opts);
+  const [rows, cols] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
+  const [y] = im.emit(node, inputs, [{ dtype: outDtype, shape: [n, rows.out, cols.out, cout], layout: "nhwc" }], builder);
+  im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy ? zy[0] : 0), axis: null };
+}
+
 /** QLinearMatMul (requantized, ONNX fp32 semantics) and MatMulInteger (int32), with constant B. */
 function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
-  const a = im.value(node, 0, "a");
+  const a = im.logical(im.value(node, 0, "a"));
   const bIndex = qlinear ? 3 : 1;
   const b = im.value(node, bIndex, "b");
   const bValues = im.constant(node, bIndex, "b")!;
@@ -206,9 +328,12 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
   });
   for (const node of model.nodes) OPS[node.opType](im, node);
   const outputs = model.outputs.map((v) => {
-    const id = im.tensors.findIndex((t) => t.name === v.name);
-    if (id < 0) throw new ShapeError(`onnx: output "${v.name}" is not produced by any node`);
-    return id;
+    const value = im.lookup(v.name);
+    if (!value) throw new ShapeError(`onnx: output "${v.name}" is not produced by any node`);
+    const out = im.logical(value);
+    // Graph outputs keep their ONNX names even when a layout conversion produced them.
+    im.tensor(out).name = v.name;
+    return out.id;
   });
   return { graph: { tensors: im.tensors, nodes: im.nodes, inputs, outputs }, builders: im.builders };
 }

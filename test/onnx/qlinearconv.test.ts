@@ -1,0 +1,90 @@
+// ONNX QLinearConv (NCHW in the file, NHWC inside dyad) against onnxruntime-web, bit for bit: regular and
+// depthwise convolutions, strides, explicit and automatic pads, per-channel weights, int8 and uint8
+// activations, and a conv -> conv chain that stays channels-last between the two.
+
+import { describe, it, expect } from "vitest";
+import * as ort from "onnxruntime-web";
+import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
+import { dyad, rng, randInts } from "../helpers.js";
+
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = "error";
+
+interface ConvSpec {
+  cin: number; cout: number; h: number; w: number; k: number; stride: number; group: number;
+  pads?: number[]; act: "int8" | "uint8"; perChannel: boolean; chain?: boolean;
+}
+
+function convModel(c: ConvSpec, seed: number): GraphSpec {
+  const r = rng(seed);
+  const zx = c.act === "uint8" ? 120 : -5, zy = c.act === "uint8" ? 130 : 3;
+  const scalar = (name: string, v: number, dtype: "float32" | "int8" | "uint8") => ({
+    name, dtype, dims: [] as number[], data: dtype === "float32" ? Float32Array.of(v) : dtype === "int8" ? Int8Array.of(v) : Uint8Array.of(v),
+  });
+  const conv = (prefix: string, cin: number) => {
+    const cpg = cin / c.group;
+    const w = randInts(Int8Array, c.cout * cpg * c.k * c.k, -127, 127, r);
+    const sw = c.perChannel ? Float32Array.from({ length: c.cout }, () => 0.003 + r() * 0.01) : Float32Array.of(0.006);
+    const attrs: Record<string, number | number[]> = { group: c.group, strides: [c.stride, c.stride], kernel_shape: [c.k, c.k] };
+    if (c.pads) attrs.pads = c.pads;
+    return {
+      init: [
+        { name: `${prefix}w`, dtype: "int8" as const, dims: [c.cout, cpg, c.k, c.k], data: w },
+        { name: `${prefix}sw`, dtype: "float32" as const, dims: c.perChannel ? [c.cout] : [], data: sw },
+        { name: `${prefix}zw`, dtype: "int8" as const, dims: c.perChannel ? [c.cout] : [], data: new Int8Array(c.perChannel ? c.cout : 1) },
+        { name: `${prefix}b`, dtype: "int32" as const, dims: [c.cout], data: randInts(Int32Array, c.cout, -3000, 3000, r) },
+      ],
+      attrs,
+    };
+  };
+  const first = conv("a", c.cin);
+  const nodes: GraphSpec["nodes"] = [
+    { opType: "QuantizeLinear", inputs: ["x", "sx", "zx"], outputs: ["xq"] },
+    { opType: "QLinearConv", inputs: ["xq", "sx", "zx", "aw", "asw", "azw", "sy", "zy", "ab"], outputs: ["yq"], attrs: first.attrs },
+  ];
+  const init = [scalar("sx", 0.03, "float32"), scalar("zx", zx, c.act), scalar("sy", 0.09, "float32"), scalar("zy", zy, c.act), ...first.init];
+  let last = "yq";
+  if (c.chain) {
+    const second = conv("b", c.cout);
+    nodes.push({ opType: "QLinearConv", inputs: ["yq", "sy", "zy", "bw", "bsw", "bzw", "sy", "zy", "bb"], outputs: ["zq"], attrs: second.attrs });
+    init.push(...second.init);
+    last = "zq";
+  }
+  nodes.push({ opType: "DequantizeLinear", inputs: [last, "sy", "zy"], outputs: ["y"] });
+  const [pt, pl, pb, pr] = c.pads ?? [0, 0, 0, 0];
+  let [oh, ow] = [Math.floor((c.h + pt + pb - c.k) / c.stride) + 1, Math.floor((c.w + pl + pr - c.k) / c.stride) + 1];
+  if (c.chain) [oh, ow] = [Math.floor((oh + pt + pb - c.k) / c.stride) + 1, Math.floor((ow + pl + pr - c.k) / c.stride) + 1];
+  return {
+    opset: 21, nodes, initializers: init,
+    inputs: [{ name: "x", dtype: "float32", dims: [1, c.cin, c.h, c.w] }],
+    outputs: [{ name: "y", dtype: "float32", dims: [1, c.cout, oh, ow] }],
+  };
+}
+
+describe("QLinearConv against onnxruntime-web", () => {
+  const cases: ConvSpec[] = [
+    { cin: 8, cout: 16, h: 9, w: 7, k: 3, stride: 1, group: 1, pads: [1, 1, 1, 1], act: "uint8", perChannel: true },
+    { cin: 3, cout: 8, h: 12, w: 12, k: 3, stride: 2, group: 1, pads: [1, 1, 1, 1], act: "int8", perChannel: true },
+    { cin: 16, cout: 24, h: 5, w: 6, k: 1, stride: 1, group: 1, act: "uint8", perChannel: false },
+    { cin: 5, cout: 7, h: 8, w: 8, k: 3, stride: 1, group: 1, pads: [0, 1, 2, 1], act: "int8", perChannel: false },
+    { cin: 16, cout: 16, h: 10, w: 9, k: 3, stride: 1, group: 16, pads: [1, 1, 1, 1], act: "uint8", perChannel: true },
+    { cin: 12, cout: 12, h: 11, w: 11, k: 3, stride: 2, group: 12, pads: [1, 1, 1, 1], act: "int8", perChannel: true },
+    { cin: 8, cout: 8, h: 6, w: 6, k: 3, stride: 1, group: 1, pads: [1, 1, 1, 1], act: "uint8", perChannel: true, chain: true },
+  ];
+  cases.forEach((c, i) => {
+    it(`${c.group > 1 ? "depthwise" : "conv"} ${c.cin}->${c.cout} ${c.h}x${c.w} k${c.k} s${c.stride}${c.pads ? ` pads [${c.pads}]` : ""} ${c.act}${c.perChannel ? " per-channel" : ""}${c.chain ? " (chained)" : ""}`, async () => {
+      const d = await dyad();
+      const bytes = encodeModel(convModel(c, 100 + i));
+      const x = Float32Array.from({ length: c.cin * c.h * c.w }, (_, j) => Math.sin(j * 0.37) * 2.5);
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      const theirs = (await session.run({ x: new ort.Tensor("float32", x, [1, c.cin, c.h, c.w]) })).y;
+      await session.release();
+      const model = d.loadModel(bytes);
+      const [ours] = model.run([x]);
+      model.dispose();
+      expect(ours.shape).toEqual(theirs.dims);
+      const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+      expect(bits(ours.data as Float32Array)).toEqual(bits(theirs.data as Float32Array));
+    });
+  });
+});
