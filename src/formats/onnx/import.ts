@@ -19,6 +19,7 @@ import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/a
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
+import { fuseQdq } from "./qdq.js";
 
 const GRAPH_DTYPES = new Set(["int8", "uint8", "int16", "int32", "int64", "float32"]);
 
@@ -313,6 +314,7 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
     throw new ModelFormatError(`onnx: the file does not decode as an ONNX ModelProto: ${(e as Error).message}`);
   }
   if (model.outputs.length === 0) throw new ModelFormatError("onnx: the graph has no outputs");
+  model = { ...model, nodes: fuseQdq(model) };
   const missing = model.nodes.filter((n) => (n.domain && n.domain !== "ai.onnx") || !OPS[n.opType]);
   if (missing.length > 0) {
     throw new UnsupportedError(`onnx: unsupported nodes: ${missing.slice(0, 8).map(describe).join(", ")}${missing.length > 8 ? `, and ${missing.length - 8} more` : ""}`);

@@ -1,0 +1,87 @@
+// QDQ models (onnxruntime's default quantized format): DequantizeLinear -> Conv/MatMul -> QuantizeLinear with
+// constant int8 weights and int32 bias run as integer ops in dyad and match onnxruntime-web bit for bit.
+
+import { describe, it, expect } from "vitest";
+import * as ort from "onnxruntime-web";
+import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
+import { dyad, rng, randInts } from "../helpers.js";
+
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = "error";
+
+const f32 = (name: string, dims: number[], v: ArrayLike<number>) => ({ name, dtype: "float32" as const, dims, data: Float32Array.from(v) });
+
+async function compare(spec: GraphSpec, x: Float32Array, dims: number[]): Promise<void> {
+  const d = await dyad();
+  const bytes = encodeModel(spec);
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  const theirs = (await session.run({ x: new ort.Tensor("float32", x, dims) })).y;
+  await session.release();
+  const model = d.loadModel(bytes);
+  const [ours] = model.run([x]);
+  model.dispose();
+  expect(ours.shape).toEqual(theirs.dims);
+  const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+  expect(bits(ours.data as Float32Array)).toEqual(bits(theirs.data as Float32Array));
+}
+
+describe("QDQ models against onnxruntime-web", () => {
+  for (const act of ["uint8", "int8"] as const) {
+    it(`Conv with per-channel int8 weights and int32 bias, ${act} activations`, async () => {
+      const r = rng(act === "uint8" ? 3 : 4);
+      const [cin, cout, h, w, k] = [6, 10, 9, 8, 3];
+      const sw = Array.from({ length: cout }, () => 0.004 + r() * 0.01);
+      const sx = 0.03;
+      const zx = act === "uint8" ? Uint8Array.of(128) : Int8Array.of(-2);
+      const zy = act === "uint8" ? Uint8Array.of(125) : Int8Array.of(4);
+      const spec: GraphSpec = {
+        opset: 21,
+        nodes: [
+          { opType: "QuantizeLinear", inputs: ["x", "sx", "zx"], outputs: ["xq"] },
+          { opType: "DequantizeLinear", inputs: ["xq", "sx", "zx"], outputs: ["xf"] },
+          { opType: "DequantizeLinear", inputs: ["wq", "sw", "zw"], outputs: ["wf"], attrs: { axis: 0 } },
+          { opType: "DequantizeLinear", inputs: ["bq", "sb", "zb"], outputs: ["bf"], attrs: { axis: 0 } },
+          { opType: "Conv", inputs: ["xf", "wf", "bf"], outputs: ["yf"], attrs: { pads: [1, 1, 1, 1], kernel_shape: [k, k], strides: [1, 1] } },
+          { opType: "QuantizeLinear", inputs: ["yf", "sy", "zy"], outputs: ["yq"] },
+          { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+        ],
+        inputs: [{ name: "x", dtype: "float32", dims: [1, cin, h, w] }],
+        outputs: [{ name: "y", dtype: "float32", dims: [1, cout, h, w] }],
+        initializers: [
+          f32("sx", [], [sx]), { name: "zx", dtype: act, dims: [], data: zx },
+          { name: "wq", dtype: "int8", dims: [cout, cin, k, k], data: randInts(Int8Array, cout * cin * k * k, -127, 127, r) },
+          f32("sw", [cout], sw), { name: "zw", dtype: "int8", dims: [cout], data: new Int8Array(cout) },
+          { name: "bq", dtype: "int32", dims: [cout], data: randInts(Int32Array, cout, -4000, 4000, r) },
+          f32("sb", [cout], sw.map((s) => Math.fround(sx) * Math.fround(s))), { name: "zb", dtype: "int32", dims: [cout], data: new Int32Array(cout) },
+          f32("sy", [], [0.07]), { name: "zy", dtype: act, dims: [], data: zy },
+        ],
+      };
+      await compare(spec, Float32Array.from({ length: cin * h * w }, (_, i) => Math.cos(i * 0.31) * 2), [1, cin, h, w]);
+    });
+  }
+
+  it("MatMul with per-column int8 weights", async () => {
+    const r = rng(5);
+    const [m, k, n] = [7, 24, 13];
+    const spec: GraphSpec = {
+      opset: 21,
+      nodes: [
+        { opType: "QuantizeLinear", inputs: ["x", "sx", "zx"], outputs: ["xq"] },
+        { opType: "DequantizeLinear", inputs: ["xq", "sx", "zx"], outputs: ["xf"] },
+        { opType: "DequantizeLinear", inputs: ["wq", "sw", "zw"], outputs: ["wf"], attrs: { axis: 1 } },
+        { opType: "MatMul", inputs: ["xf", "wf"], outputs: ["yf"] },
+        { opType: "QuantizeLinear", inputs: ["yf", "sy", "zy"], outputs: ["yq"] },
+        { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+      ],
+      inputs: [{ name: "x", dtype: "float32", dims: [m, k] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [m, n] }],
+      initializers: [
+        f32("sx", [], [0.02]), { name: "zx", dtype: "uint8", dims: [], data: Uint8Array.of(130) },
+        { name: "wq", dtype: "int8", dims: [k, n], data: randInts(Int8Array, k * n, -127, 127, r) },
+        f32("sw", [n], Array.from({ length: n }, () => 0.003 + r() * 0.01)), { name: "zw", dtype: "int8", dims: [n], data: new Int8Array(n) },
+        f32("sy", [], [0.05]), { name: "zy", dtype: "uint8", dims: [], data: Uint8Array.of(128) },
+      ],
+    };
+    await compare(spec, Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.13) * 1.5), [m, k]);
+  });
+});
