@@ -138,3 +138,43 @@ describe("ONNX reader on mutated files", () => {
     expect(d.memory.usedBytes).toBe(0);
   });
 });
+
+describe("com.microsoft QLinearAdd against onnxruntime-web", () => {
+  for (const act of ["uint8", "int8"] as const) {
+    for (const [sa, sb] of [[[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[1, 3, 1], [2, 1, 5]]]) {
+      it(`${act} [${sa}] + [${sb}]`, async () => {
+        const d = await dyad();
+        const r = rng(sa.length * 7 + sb.length);
+        const n = (s: number[]) => s.reduce((x, y) => x * y, 1);
+        const out = sa.map((v, i) => Math.max(v, [...new Array(sa.length - sb.length).fill(1), ...sb][i]));
+        const [lo, hi] = act === "uint8" ? [0, 255] : [-128, 127];
+        const z = (v: number) => ({ name: "", dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v) : Int8Array.of(v) });
+        const spec: GraphSpec = {
+          opset: 21,
+          nodes: [{ opType: "QLinearAdd", domain: "com.microsoft", inputs: ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], outputs: ["c"] }],
+          inputs: [{ name: "a", dtype: act, dims: sa }, { name: "b", dtype: act, dims: sb }],
+          outputs: [{ name: "c", dtype: act, dims: out }],
+          initializers: [
+            scalar("sa", "float32", 0.0213), { ...z(act === "uint8" ? 131 : 3), name: "za" },
+            scalar("sb", "float32", 0.0371), { ...z(act === "uint8" ? 120 : -7), name: "zb" },
+            scalar("sc", "float32", 0.0512), { ...z(act === "uint8" ? 126 : 1), name: "zc" },
+          ],
+        };
+        const bytes = encodeModel(spec);
+        const gen = (len: number) => {
+          const v = Array.from({ length: len }, () => lo + Math.floor(r() * (hi - lo + 1)));
+          return act === "uint8" ? Uint8Array.from(v) : Int8Array.from(v);
+        };
+        const a = gen(n(sa)), b = gen(n(sb));
+        const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+        const theirs = (await session.run({ a: new ort.Tensor(act, a, sa), b: new ort.Tensor(act, b, sb) })).c;
+        await session.release();
+        const model = d.loadModel(bytes);
+        const [ours] = model.run([a, b]);
+        model.dispose();
+        expect(ours.shape).toEqual(theirs.dims);
+        expect(Array.from(ours.data as Uint8Array)).toEqual(Array.from(theirs.data as Uint8Array));
+      });
+    }
+  }
+});

@@ -19,6 +19,7 @@ import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/a
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
+import { qlinearAdd } from "../../ops/qlinear-add.js";
 import { fuseQdq } from "./qdq.js";
 
 const GRAPH_DTYPES = new Set(["int8", "uint8", "int16", "int32", "int64", "float32"]);
@@ -141,6 +142,11 @@ const ONNX_TYPE_NAMES: Record<number, TensorDType> = { 2: "uint8", 3: "int8", 5:
 
 type Handler = (im: Importer, node: OnnxNode) => void;
 
+/** The registry key: the op type in the default domain, "domain.OpType" elsewhere. */
+function opKey(node: OnnxNode): string {
+  return node.domain && node.domain !== "ai.onnx" ? `${node.domain}.${node.opType}` : node.opType;
+}
+
 const OPS: Record<string, Handler> = {
   Identity: (im, node) => {
     const x = im.value(node, 0, "input");
@@ -166,6 +172,20 @@ const OPS: Record<string, Handler> = {
   QLinearMatMul: (im, node) => matmulNode(im, node, true),
   MatMulInteger: (im, node) => matmulNode(im, node, false),
   QLinearConv: (im, node) => convNode(im, node),
+  "com.microsoft.QLinearAdd": (im, node) => {
+    let a = im.value(node, 0, "A"), b = im.value(node, 3, "B");
+    const num = (i: number, role: string) => im.constant(node, i, role, true);
+    const [sa, za, sb, zb, sc, zc] = [num(1, "A_scale")!, num(2, "A_zero_point"), num(4, "B_scale")!, num(5, "B_zero_point"), num(6, "C_scale")!, num(7, "C_zero_point")];
+    if (a.dtype !== b.dtype || (a.dtype !== "int8" && a.dtype !== "uint8")) throw new UnsupportedError(`${describe(node)}: inputs ${a.dtype} and ${b.dtype}; only matching int8 or uint8`);
+    // Same shape and memory order: elementwise as stored. Otherwise broadcast in ONNX's order.
+    const same = a.layout === b.layout && a.shape.join() === b.shape.join();
+    if (!same) [a, b] = [im.logical(a), im.logical(b)];
+    const rank = Math.max(a.shape.length, b.shape.length);
+    const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
+    const shape = pad(a.shape).map((d, i) => Math.max(d, pad(b.shape)[i]));
+    const params = { sa: sa[0], za: za ? za[0] : 0, sb: sb[0], zb: zb ? zb[0] : 0, sc: sc[0], zc: zc ? zc[0] : 0 };
+    im.emit(node, [a, b], [{ dtype: a.dtype, shape, layout: same ? a.layout : null }], qlinearAdd(params));
+  },
   Reshape: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
     const spec = im.constant(node, 1, "shape")!;
@@ -315,7 +335,7 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
   }
   if (model.outputs.length === 0) throw new ModelFormatError("onnx: the graph has no outputs");
   model = { ...model, nodes: fuseQdq(model) };
-  const missing = model.nodes.filter((n) => (n.domain && n.domain !== "ai.onnx") || !OPS[n.opType]);
+  const missing = model.nodes.filter((n) => !OPS[opKey(n)]);
   if (missing.length > 0) {
     throw new UnsupportedError(`onnx: unsupported nodes: ${missing.slice(0, 8).map(describe).join(", ")}${missing.length > 8 ? `, and ${missing.length - 8} more` : ""}`);
   }
@@ -328,7 +348,7 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
     if (!GRAPH_DTYPES.has(v.dtype)) throw new UnsupportedError(`onnx: input "${v.name}" has dtype ${v.dtype}`);
     return im.add(v.name, v.dtype as TensorDType, v.shape.map((d) => dim(d, `onnx input "${v.name}"`)), null).id;
   });
-  for (const node of model.nodes) OPS[node.opType](im, node);
+  for (const node of model.nodes) OPS[opKey(node)](im, node);
   const outputs = model.outputs.map((v) => {
     const value = im.lookup(v.name);
     if (!value) throw new ShapeError(`onnx: output "${v.name}" is not produced by any node`);

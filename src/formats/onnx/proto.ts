@@ -230,7 +230,10 @@ const valueInfo = (v: { name: string; dtype: string; dims: number[] }) => ({
 export function encodeModel(g: GraphSpec): Uint8Array {
   const model = ModelProto.fromObject({
     irVersion: 8,
-    opsetImport: [{ domain: "", version: g.opset }],
+    opsetImport: [
+      { domain: "", version: g.opset },
+      ...(g.nodes.some((n) => n.domain === "com.microsoft") ? [{ domain: "com.microsoft", version: 1 }] : []),
+    ],
     graph: {
       name: "dyad",
       node: g.nodes.map((n) => ({
