@@ -88,3 +88,51 @@ describe("QLinearConv against onnxruntime-web", () => {
     });
   });
 });
+
+describe("a small QOperator CNN against onnxruntime-web", () => {
+  it("Quantize -> QLinearConv -> QLinearConv (depthwise) -> QLinearAdd (residual) -> QLinearGlobalAveragePool -> Flatten -> QLinearMatMul -> Dequantize", async () => {
+    const d = await dyad();
+    const r = rng(77);
+    const [c, h, w, classes] = [8, 10, 10, 5];
+    const u8 = (name: string, v: number) => ({ name, dtype: "uint8" as const, dims: [] as number[], data: Uint8Array.of(v) });
+    const fl = (name: string, v: number | number[], dims: number[] = []) => ({ name, dtype: "float32" as const, dims, data: Float32Array.from(Array.isArray(v) ? v : [v]) });
+    const spec: GraphSpec = {
+      opset: 21,
+      nodes: [
+        { opType: "QuantizeLinear", inputs: ["x", "s0", "z0"], outputs: ["q0"] },
+        { opType: "QLinearConv", inputs: ["q0", "s0", "z0", "w1", "sw1", "zw1", "s1", "z1", "b1"], outputs: ["q1"], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } },
+        { opType: "QLinearConv", inputs: ["q1", "s1", "z1", "w2", "sw2", "zw2", "s2", "z2", "b2"], outputs: ["q2"], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3], group: c } },
+        { opType: "QLinearAdd", domain: "com.microsoft", inputs: ["q1", "s1", "z1", "q2", "s2", "z2", "s3", "z3"], outputs: ["q3"] },
+        { opType: "QLinearGlobalAveragePool", domain: "com.microsoft", inputs: ["q3", "s3", "z3", "s4", "z4"], outputs: ["q4"], attrs: { channels_last: 0 } },
+        { opType: "Flatten", inputs: ["q4"], outputs: ["q5"] },
+        { opType: "QLinearMatMul", inputs: ["q5", "s4", "z4", "wf", "swf", "zwf", "s6", "z6"], outputs: ["q6"] },
+        { opType: "DequantizeLinear", inputs: ["q6", "s6", "z6"], outputs: ["y"] },
+      ],
+      inputs: [{ name: "x", dtype: "float32", dims: [1, c, h, w] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [1, classes] }],
+      initializers: [
+        fl("s0", 0.03), u8("z0", 128),
+        { name: "w1", dtype: "int8", dims: [c, c, 3, 3], data: randInts(Int8Array, c * c * 9, -127, 127, r) },
+        fl("sw1", Array.from({ length: c }, () => 0.004 + r() * 0.004), [c]), { name: "zw1", dtype: "int8", dims: [c], data: new Int8Array(c) },
+        fl("s1", 0.08), u8("z1", 120), { name: "b1", dtype: "int32", dims: [c], data: randInts(Int32Array, c, -2000, 2000, r) },
+        { name: "w2", dtype: "int8", dims: [c, 1, 3, 3], data: randInts(Int8Array, c * 9, -127, 127, r) },
+        fl("sw2", Array.from({ length: c }, () => 0.01 + r() * 0.01), [c]), { name: "zw2", dtype: "int8", dims: [c], data: new Int8Array(c) },
+        fl("s2", 0.06), u8("z2", 131), { name: "b2", dtype: "int32", dims: [c], data: randInts(Int32Array, c, -2000, 2000, r) },
+        fl("s3", 0.1), u8("z3", 125), fl("s4", 0.04), u8("z4", 127),
+        { name: "wf", dtype: "int8", dims: [c, classes], data: randInts(Int8Array, c * classes, -127, 127, r) },
+        fl("swf", 0.01), { name: "zwf", dtype: "int8", dims: [], data: Int8Array.of(0) }, fl("s6", 0.05), u8("z6", 128),
+      ],
+    };
+    const bytes = encodeModel(spec);
+    const x = Float32Array.from({ length: c * h * w }, (_, i) => Math.sin(i * 0.21) * 3);
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+    const theirs = (await session.run({ x: new ort.Tensor("float32", x, [1, c, h, w]) })).y;
+    await session.release();
+    const model = d.loadModel(bytes);
+    const [ours] = model.run([x]);
+    model.dispose();
+    expect(ours.shape).toEqual(theirs.dims);
+    const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+    expect(bits(ours.data as Float32Array)).toEqual(bits(theirs.data as Float32Array));
+  });
+});

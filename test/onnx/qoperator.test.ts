@@ -178,3 +178,31 @@ describe("com.microsoft QLinearAdd against onnxruntime-web", () => {
     }
   }
 });
+
+describe("ONNX glue ops against onnxruntime-web", () => {
+  it("Constant, Unsqueeze, Transpose, Squeeze on int8 data", async () => {
+    const d = await dyad();
+    const spec: GraphSpec = {
+      opset: 13,
+      nodes: [
+        { opType: "Unsqueeze", inputs: ["x", "axes"], outputs: ["u"] },
+        { opType: "Transpose", inputs: ["u"], outputs: ["t"], attrs: { perm: [2, 0, 1, 3] } },
+        { opType: "Squeeze", inputs: ["t", "sq"], outputs: ["y"] },
+      ],
+      inputs: [{ name: "x", dtype: "int8", dims: [3, 4, 5] }],
+      outputs: [{ name: "y", dtype: "int8", dims: [4, 3, 5] }],
+      initializers: [
+        { name: "axes", dtype: "int64", dims: [1], data: BigInt64Array.of(1n) },
+        { name: "sq", dtype: "int64", dims: [1], data: BigInt64Array.of(2n) },
+      ],
+    };
+    const bytes = encodeModel(spec);
+    const x = Int8Array.from({ length: 60 }, (_, i) => i - 30);
+    const theirs = await ortRun(bytes, { x: new ort.Tensor("int8", x, [3, 4, 5]) });
+    const model = d.loadModel(bytes);
+    const [ours] = model.run([x]);
+    model.dispose();
+    expect(ours.shape).toEqual(theirs.dims);
+    expect(Array.from(ours.data as Int8Array)).toEqual(Array.from(theirs.data as Int8Array));
+  });
+});

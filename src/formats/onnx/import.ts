@@ -20,6 +20,7 @@ import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearAdd } from "../../ops/qlinear-add.js";
+import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
 
 const GRAPH_DTYPES = new Set(["int8", "uint8", "int16", "int32", "int64", "float32"]);
@@ -172,6 +173,48 @@ const OPS: Record<string, Handler> = {
   QLinearMatMul: (im, node) => matmulNode(im, node, true),
   MatMulInteger: (im, node) => matmulNode(im, node, false),
   QLinearConv: (im, node) => convNode(im, node),
+  "com.microsoft.QLinearGlobalAveragePool": (im, node) => {
+    const x = im.value(node, 0, "X");
+    const num = (i: number, role: string) => im.constant(node, i, role, true);
+    const [sx, zx, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(3, "y_scale")!, num(4, "y_zero_point")];
+    if ((x.dtype !== "int8" && x.dtype !== "uint8") || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D int8/uint8 input`);
+    // channels_last = 1 means the ONNX tensor itself is NHWC; an "nhwc" value is NCHW stored as NHWC.
+    const channelsLast = (node.attrs.channels_last as number | undefined) === 1 || x.layout === "nhwc";
+    const [n, d1, , d3] = x.shape;
+    const shape = channelsLast ? [n, 1, 1, d3] : [n, d1, 1, 1];
+    im.emit(node, [x], [{ dtype: x.dtype, shape, layout: x.layout }], qlinearGlobalAveragePool({
+      sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, channelsLast,
+    }));
+  },
+  Transpose: (im, node) => {
+    const x = im.logical(im.value(node, 0, "data"));
+    const perm = (node.attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.shape.length - 1 - i);
+    const permValue = im.add(`${node.outputs[0]}:perm`, "int32", [perm.length], new Uint8Array(Int32Array.from(perm).buffer), perm);
+    im.emit(node, [x, permValue], [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }], transpose());
+  },
+  Squeeze: (im, node) => {
+    const x = im.logical(im.value(node, 0, "data"));
+    const axes = ((node.attrs.axes as number[] | undefined) ?? im.constant(node, 1, "axes", true) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])))
+      .map((a) => (a < 0 ? a + x.shape.length : a));
+    if (axes.some((a) => x.shape[a] !== 1)) throw new ShapeError(`${describe(node)}: cannot squeeze axes [${axes}] of [${x.shape}]`);
+    im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }], reshape());
+  },
+  Unsqueeze: (im, node) => {
+    const x = im.logical(im.value(node, 0, "data"));
+    const raw = (node.attrs.axes as number[] | undefined) ?? im.constant(node, 1, "axes")!;
+    const rank = x.shape.length + raw.length;
+    const axes = raw.map((a) => (a < 0 ? a + rank : a));
+    const shape: number[] = [];
+    for (let i = 0, j = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]);
+    im.emit(node, [x], [{ dtype: x.dtype, shape }], reshape());
+  },
+  Constant: (im, node) => {
+    const t = node.attrs.value as OnnxTensor | undefined;
+    if (!t || typeof t !== "object" || !GRAPH_DTYPES.has(t.dtype) || t.values === null) {
+      throw new UnsupportedError(`${describe(node)}: only tensor-valued constants of dyad's dtypes`);
+    }
+    im.add(node.outputs[0], t.dtype as TensorDType, t.dims, tensorBytes(t, t.dtype as TensorDType), t.values);
+  },
   "com.microsoft.QLinearAdd": (im, node) => {
     let a = im.value(node, 0, "A"), b = im.value(node, 3, "B");
     const num = (i: number, role: string) => im.constant(node, i, role, true);
