@@ -1,5 +1,5 @@
 // ONNX -> dyad graph: QuantizeLinear, DequantizeLinear, QLinearConv (regular and depthwise), QLinearMatMul,
-// MatMulInteger, Reshape, Flatten, Identity, with constant weights and quantization parameters. Each entry
+// MatMulInteger, Reshape, Flatten, Identity, Pad, Clip, with constant weights and quantization parameters. Each entry
 // infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns the builder. No math here.
 //
 // Layout: ONNX is NCHW, dyad's convolutions NHWC. A 4-D value produced by a convolution stays NHWC in memory
@@ -12,7 +12,8 @@ import { ModelFormatError, UnsupportedError, ShapeError } from "../../errors.js"
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import { MatMul } from "../../ops/matmul.js";
-import { reshape, transpose } from "../../ops/data-movement.js";
+import { reshape, transpose, pad } from "../../ops/data-movement.js";
+import { clip } from "../../ops/clip.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
@@ -185,6 +186,33 @@ const OPS: Record<string, Handler> = {
     im.emit(node, [x], [{ dtype: x.dtype, shape, layout: x.layout }], qlinearGlobalAveragePool({
       sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, channelsLast,
     }));
+  },
+  Clip: (im, node) => {
+    const x = im.value(node, 0, "input");
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Clip`);
+    const [lo, hi] = x.dtype === "uint8" ? [0, 255] : [-128, 127];
+    const min = im.constant(node, 1, "min", true)?.[0] ?? lo, max = im.constant(node, 2, "max", true)?.[0] ?? hi;
+    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], clip(min, max));
+    im.tensor(y).quant = im.tensor(x).quant;
+  },
+  Pad: (im, node) => {
+    const x = im.value(node, 0, "data");
+    const mode = (node.attrs.mode as string | undefined) ?? "constant";
+    if (mode !== "constant" || node.inputs[3]) throw new UnsupportedError(`${describe(node)}: only constant padding of every axis`);
+    const raw = im.constant(node, 1, "pads")!;
+    const rank = x.shape.length;
+    if (raw.length !== 2 * rank) throw new ShapeError(`${describe(node)}: ${raw.length} pads for rank ${rank}`);
+    const value = im.constant(node, 2, "constant_value", true)?.[0] ?? 0;
+    // ONNX pads: all befores, then all afters, in ONNX's axis order; stored NHWC they permute like the axes.
+    const order = x.layout === "nhwc" ? TO_NHWC : x.shape.map((_, i) => i);
+    const pairs = order.flatMap((a) => [raw[a], raw[a + rank]]);
+    const padsValue = im.add(`${node.outputs[0]}:pads`, "int32", [rank, 2], new Uint8Array(Int32Array.from(pairs).buffer), pairs);
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Pad`);
+    const fill = x.dtype === "uint8" ? Uint8Array.of(value) : Int8Array.of(value);
+    const valueValue = im.add(`${node.outputs[0]}:value`, x.dtype, [], new Uint8Array(fill.buffer), [value]);
+    const shape = x.shape.map((d, i) => d + pairs[2 * i] + pairs[2 * i + 1]);
+    const [y] = im.emit(node, [x, padsValue, valueValue], [{ dtype: x.dtype, shape, layout: x.layout }], pad(true));
+    im.tensor(y).quant = im.tensor(x).quant;
   },
   Transpose: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
