@@ -4,7 +4,7 @@
 
 import { writeFile, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { loadDyad, parseTflite, inspectTflite, inspectOnnx, DyadError } from "../dist/node.js";
+import { loadDyad, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
 import { benchConv } from "../bench/conv.js";
@@ -16,7 +16,10 @@ const USAGE = `usage:
   dyad bench [--quick] [--json FILE]   kernel benchmarks, dyad and its peers side by side
   dyad run <model> [--input FILE]... [--json] [--repeat N] [--profile]
                                        one --input per model input, raw little-endian or .csv numbers
-  dyad inspect <model>                 operators, tensors, dtypes, quantization parameters`;
+  dyad inspect <model>                 operators, tensors, dtypes, quantization parameters
+  dyad convert <model.tflite> -o <model.onnx> [--input FILE]...
+                                       writes an ONNX QOperator model; reports how its outputs differ
+                                       from the TFLite run's (ONNX requantizes in fp32)`;
 
 function fail(message, code = 2) {
   process.stderr.write(`dyad: ${message}\n`);
@@ -138,6 +141,48 @@ async function inspect(args) {
   console.log(tflite ? inspectTflite(parseTflite(bytes)) : inspectOnnx(bytes));
 }
 
+/** Deterministic pseudo-random data over a dtype's range, for convert's comparison when no --input is given. */
+function sampleInput(info) {
+  const count = info.shape.reduce((a, b) => a * b, 1);
+  const data = new ARRAYS[info.dtype](count);
+  let s = 12345;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const u = (s >>> 8) / 2 ** 24;
+    data[i] = info.dtype === "float32" ? u * 2 - 1 : info.dtype === "uint8" ? Math.floor(u * 256) : Math.floor(u * 256) - 128;
+  }
+  return data;
+}
+
+async function convert(args) {
+  const file = args[0];
+  const out = option(args, "-o")[0];
+  if (!file || file.startsWith("-") || !out) fail(`convert needs a model file and -o <output.onnx>\n${USAGE}`);
+  const tflite = new Uint8Array(await readFile(file));
+  if (String.fromCharCode(...tflite.subarray(4, 8)) !== "TFL3") fail(`${file} is not a TFLite model (no TFL3 identifier)`);
+  const onnx = tfliteToOnnx(tflite);
+  await writeFile(out, onnx);
+  const dyad = await loadDyad();
+  const [a, b] = [dyad.loadModel(tflite), dyad.loadModel(onnx)];
+  const inputs = option(args, "--input");
+  if (inputs.length !== 0 && inputs.length !== a.inputs.length) fail(`the model has ${a.inputs.length} inputs; got ${inputs.length} --input`);
+  const data = inputs.length ? await Promise.all(a.inputs.map((t, i) => readInput(inputs[i], t, i))) : a.inputs.map(sampleInput);
+  const [ya, yb] = [a.run(data), b.run(data)];
+  console.log(`wrote ${out}: ${onnx.length} bytes (the TFLite file: ${tflite.length})`);
+  ya.forEach((o, k) => {
+    let differ = 0, max = 0;
+    for (let i = 0; i < o.data.length; i++) {
+      const d = Math.abs(Number(o.data[i]) - Number(yb[k].data[i]));
+      if (d !== 0) differ++;
+      max = Math.max(max, d);
+    }
+    const unit = o.dtype === "float32" ? "" : " (quantized steps)";
+    console.log(`${o.name}: ${differ} of ${o.data.length} elements (${((100 * differ) / o.data.length).toFixed(1)}%) differ from the TFLite run, max |difference| ${max}${unit}`);
+  });
+  a.dispose();
+  b.dispose();
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "bench":
@@ -145,8 +190,9 @@ switch (command) {
     break;
   case "run":
   case "inspect":
+  case "convert":
     try {
-      await (command === "run" ? run(rest) : inspect(rest));
+      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : convert(rest));
     } catch (e) {
       if (e instanceof DyadError || e.code === "ENOENT") fail(e.message);
       throw e;

@@ -20,3 +20,4 @@ export { Model, type ModelOutput, type TensorInfo, type ModelMemory } from "./gr
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";
 export { inspectTflite } from "./formats/tflite/inspect.js";
 export { inspectOnnx } from "./formats/onnx/inspect.js";
+export { tfliteToOnnx } from "./formats/onnx/export-tflite.js";

@@ -47,6 +47,8 @@ class Importer {
   private readonly values = new Map<string, Value>();
 
   private readonly converted = new Map<number, Value>();
+  /** Tensors joined by quantization-preserving ops (transposes, reshapes, Pad, Clip): one set of parameters. */
+  private readonly quantPeers = new Map<number, Set<number>>();
 
   add(name: string, dtype: TensorDType, shape: number[], data: Uint8Array | null, constant: number[] | null = null, layout: "nhwc" | null = null): Value {
     const id = this.tensors.length;
@@ -60,6 +62,18 @@ class Importer {
     return this.tensors[v.id];
   }
 
+  /** `b` is `a` moved or clamped: the two share quantization parameters, now and when a consumer sets them. */
+  linkQuant(a: Value, b: Value): void {
+    const group = new Set([...(this.quantPeers.get(a.id) ?? [a.id]), ...(this.quantPeers.get(b.id) ?? [b.id])]);
+    for (const id of group) this.quantPeers.set(id, group);
+    this.tensors[b.id].quant = this.tensors[a.id].quant;
+  }
+
+  /** Sets a value's quantization (ONNX carries it on the consumers) and that of the values linked to it. */
+  setQuant(v: Value, quant: GraphTensor["quant"]): void {
+    for (const id of this.quantPeers.get(v.id) ?? [v.id]) this.tensors[id].quant = quant;
+  }
+
   /** `v` in a given memory order, through a TRANSPOSE node made once per value. */
   private transposed(v: Value, perm: number[], layout: "nhwc" | null): Value {
     const cached = this.converted.get(v.id);
@@ -68,7 +82,7 @@ class Importer {
     const permId = this.tensors.length;
     this.tensors.push({ id: permId, name: `${name}:perm`, dtype: "int32", shape: [4], quant: null, data: new Uint8Array(Int32Array.from(perm).buffer) });
     const out = this.add(name, v.dtype, perm.map((p) => v.shape[p]), null, null, layout);
-    this.tensors[out.id].quant = this.tensors[v.id].quant;
+    this.linkQuant(v, out);
     this.nodes.push({ index: this.nodes.length, op: "TRANSPOSE", inputs: [v.id, permId], outputs: [out.id] });
     this.builders.push(transpose());
     this.converted.set(v.id, out);
@@ -152,7 +166,7 @@ function opKey(node: OnnxNode): string {
 const OPS: Record<string, Handler> = {
   Identity: (im, node) => {
     const x = im.value(node, 0, "input");
-    im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], reshape());
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], reshape())[0]);
   },
   QuantizeLinear: (im, node) => {
     let x = im.value(node, 0, "x");
@@ -193,7 +207,7 @@ const OPS: Record<string, Handler> = {
     const [lo, hi] = x.dtype === "uint8" ? [0, 255] : [-128, 127];
     const min = im.constant(node, 1, "min", true)?.[0] ?? lo, max = im.constant(node, 2, "max", true)?.[0] ?? hi;
     const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], clip(min, max));
-    im.tensor(y).quant = im.tensor(x).quant;
+    im.linkQuant(x, y);
   },
   Pad: (im, node) => {
     const x = im.value(node, 0, "data");
@@ -212,20 +226,20 @@ const OPS: Record<string, Handler> = {
     const valueValue = im.add(`${node.outputs[0]}:value`, x.dtype, [], new Uint8Array(fill.buffer), [value]);
     const shape = x.shape.map((d, i) => d + pairs[2 * i] + pairs[2 * i + 1]);
     const [y] = im.emit(node, [x, padsValue, valueValue], [{ dtype: x.dtype, shape, layout: x.layout }], pad(true));
-    im.tensor(y).quant = im.tensor(x).quant;
+    im.linkQuant(x, y);
   },
   Transpose: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
     const perm = (node.attrs.perm as number[] | undefined) ?? x.shape.map((_, i) => x.shape.length - 1 - i);
     const permValue = im.add(`${node.outputs[0]}:perm`, "int32", [perm.length], new Uint8Array(Int32Array.from(perm).buffer), perm);
-    im.emit(node, [x, permValue], [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }], transpose());
+    im.linkQuant(x, im.emit(node, [x, permValue], [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }], transpose())[0]);
   },
   Squeeze: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
     const axes = ((node.attrs.axes as number[] | undefined) ?? im.constant(node, 1, "axes", true) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])))
       .map((a) => (a < 0 ? a + x.shape.length : a));
     if (axes.some((a) => x.shape[a] !== 1)) throw new ShapeError(`${describe(node)}: cannot squeeze axes [${axes}] of [${x.shape}]`);
-    im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }], reshape());
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }], reshape())[0]);
   },
   Unsqueeze: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
@@ -234,7 +248,7 @@ const OPS: Record<string, Handler> = {
     const axes = raw.map((a) => (a < 0 ? a + rank : a));
     const shape: number[] = [];
     for (let i = 0, j = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]);
-    im.emit(node, [x], [{ dtype: x.dtype, shape }], reshape());
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape }], reshape())[0]);
   },
   Constant: (im, node) => {
     const t = node.attrs.value as OnnxTensor | undefined;
@@ -268,14 +282,14 @@ const OPS: Record<string, Handler> = {
     if (out.reduce((a, b) => a * b, 1) !== total || out.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ShapeError(`${describe(node)}: cannot reshape [${x.shape}] to [${spec}]`);
     }
-    im.emit(node, [x], [{ dtype: x.dtype, shape: out }], reshape());
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: out }], reshape())[0]);
   },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
     const axis = a < 0 ? a + x.shape.length : a;
     const outer = x.shape.slice(0, axis).reduce((p, q) => p * q, 1);
-    im.emit(node, [x], [{ dtype: x.dtype, shape: [outer, x.shape.reduce((p, q) => p * q, 1) / outer] }], reshape());
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: [outer, x.shape.reduce((p, q) => p * q, 1) / outer] }], reshape())[0]);
   },
 };
 
@@ -337,7 +351,7 @@ function convNode(im: Importer, node: OnnxNode): void {
   };
   const inputs = [x, filterValue];
   if (node.inputs[8]) inputs.push(im.value(node, 8, "B"));
-  im.tensor(x).quant = { scale: Float32Array.of(sx[0]), zeroPoint: Int32Array.of(zx ? zx[0] : 0), axis: null };
+  im.setQuant(x, { scale: Float32Array.of(sx[0]), zeroPoint: Int32Array.of(zx ? zx[0] : 0), axis: null });
   const outDtype = (node.inputs[7] ? im.value(node, 7, "y_zero_point").dtype : "uint8") as TensorDType;
   if (outDtype !== x.dtype) throw new UnsupportedError(`${describe(node)}: input ${x.dtype} and output ${outDtype} differ`);
   const opts: Conv2DOptions = { padding, strideH, strideW, dilationH, dilationW, activation: "none", requant: "fp32" };
