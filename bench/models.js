@@ -1,12 +1,19 @@
 // Whole-model benchmark: MobileNetV2 int8 from ../shared/corpora (when present) on its dog image: load time,
-// first run, median of 20+ runs after warm-up, peak arena bytes and process RSS.
+// first run, median of 20+ runs after warm-up, peak arena bytes and process RSS. Then the same model exported
+// to ONNX by dyad, one file for both engines: dyad and onnxruntime-web (one thread) side by side in this
+// process for the median, and each started cold in fresh processes for the time to a first result.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tfliteToOnnx } from "../dist/node.js";
 import { measureInRounds } from "./measure.js";
 
 const DIR = new URL("../../shared/corpora/tflm/mobilenet_v2/", import.meta.url);
 
-export async function benchModels({ dyad, quick, log }) {
+export async function benchModels({ dyad, ort, quick, log }) {
   const file = new URL("mobilenet_v2_quantized_1x3x224x224.tflite", DIR);
   if (!existsSync(file)) return { records: [], lines: [`model suite skipped: ${file.pathname} is absent`] };
   const bytes = new Uint8Array(readFileSync(file));
@@ -29,5 +36,77 @@ export async function benchModels({ dyad, quick, log }) {
   ];
   model.dispose();
   log?.("model mobilenet_v2");
-  return { records: [{ suite: "model", case: "mobilenet_v2", engine: "dyad", ms, gops: 0 }], lines };
+  const records = [{ suite: "model", case: "mobilenet_v2", engine: "dyad", ms, gops: 0 }];
+  if (ort) {
+    const onnx = await benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log });
+    records.push(...onnx.records);
+    lines.push(...onnx.lines);
+  } else {
+    lines.push("ONNX MobileNetV2 against onnxruntime-web skipped: onnxruntime-web is not installed");
+  }
+  return { records, lines };
+}
+
+const CHILD = fileURLToPath(new URL("./model-first-result.js", import.meta.url));
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Cold starts in fresh processes; medians of each field. */
+function coldStarts(engine, file, inputFile, runs) {
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const out = execFileSync(process.execPath, [CHILD, engine, file, inputFile, "int8", "1,3,224,224"], { encoding: "utf8" });
+    results.push(JSON.parse(out.trim().split("\n").pop()));
+  }
+  const field = (k) => median(results.map((r) => r[k]));
+  return { readyMs: field("readyMs"), loadMs: field("loadMs"), firstRunMs: field("firstRunMs"), firstResultMs: field("firstResultMs"), rssMiB: field("rssMiB"), hashes: new Set(results.map((r) => r.outputHash)) };
+}
+
+async function benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log }) {
+  const onnx = tfliteToOnnx(bytes);
+  const dir = mkdtempSync(join(tmpdir(), "dyad-bench-"));
+  const [file, inputFile] = [join(dir, "mobilenet_v2.onnx"), join(dir, "dog.bin")];
+  writeFileSync(file, onnx);
+  writeFileSync(inputFile, input);
+
+  // Warm, in this process: both runtimes already compiled by the kernel suites.
+  let t = performance.now();
+  const model = dyad.loadModel(onnx);
+  const dyadLoadMs = performance.now() - t;
+  t = performance.now();
+  const session = await ort.InferenceSession.create(onnx, { executionProviders: ["wasm"] });
+  const ortLoadMs = performance.now() - t;
+  const feeds = { [session.inputNames[0]]: new ort.Tensor("int8", input, [1, 3, 224, 224]) };
+  const ours = model.run([input])[0].data;
+  const theirs = Object.values(await session.run(feeds))[0].data;
+  const exact = ours.length === theirs.length && ours.every((v, i) => v === theirs[i]);
+  const timed = await measureInRounds([
+    ["dyad", () => { model.run([input]); }],
+    ["ort-web", async () => { await session.run(feeds); }],
+  ], quick);
+  const ms = Object.fromEntries(timed);
+  model.dispose();
+  await session.release();
+  log?.("model mobilenet_v2 (onnx)");
+
+  const runs = quick ? 1 : 3;
+  const cold = { dyad: coldStarts("dyad", file, inputFile, runs), ort: coldStarts("ort", file, inputFile, runs) };
+  log?.("model mobilenet_v2 (onnx, cold starts)");
+  const sameAcross = cold.dyad.hashes.size === 1 && cold.ort.hashes.size === 1 && [...cold.dyad.hashes][0] === [...cold.ort.hashes][0];
+  const coldLine = (name, c) =>
+    `  ${name.padEnd(8)} ready ${c.readyMs.toFixed(0)} ms, load ${c.loadMs.toFixed(0)} ms, first run ${c.firstRunMs.toFixed(0)} ms: first result ${c.firstResultMs.toFixed(0)} ms, RSS ${c.rssMiB.toFixed(0)} MiB`;
+  const lines = [
+    "",
+    `MobileNetV2 exported to ONNX by dyad (${onnx.length} bytes), the same file in both engines; outputs ${exact && sameAcross ? "bit-exact" : "DIFFER"}`,
+    `  median run: dyad ${ms.dyad.toFixed(2)} ms, onnxruntime-web ${ms["ort-web"].toFixed(2)} ms: dyad ${(ms["ort-web"] / ms.dyad).toFixed(2)}x faster`,
+    `  load (warm process): dyad ${dyadLoadMs.toFixed(1)} ms, onnxruntime-web ${ortLoadMs.toFixed(1)} ms`,
+    `  cold start in a fresh process (median of ${runs}):`,
+    coldLine("dyad", cold.dyad),
+    coldLine("ort-web", cold.ort),
+    `  to first result: dyad ${(cold.ort.firstResultMs / cold.dyad.firstResultMs).toFixed(2)}x faster`,
+  ];
+  const records = [
+    { suite: "model", case: "mobilenet_v2_onnx", engine: "dyad", ms: ms.dyad, gops: 0 },
+    { suite: "model", case: "mobilenet_v2_onnx", engine: "ort-web", ms: ms["ort-web"], gops: 0 },
+  ];
+  return { records, lines };
 }

@@ -43,7 +43,7 @@ async function bench(args) {
   const log = (c) => process.stderr.write(`  measured ${c}\n`);
   const records = await benchMatmul({ dyad, ort: peer.ort, quick, log });
   records.push(...(await benchConv({ dyad, ort: peer.ort, quick, log })));
-  const models = await benchModels({ dyad, quick, log });
+  const models = await benchModels({ dyad, ort: peer.ort, quick, log });
   records.push(...models.records);
   console.log("\n" + formatReport(records.filter((r) => r.suite !== "model")));
   console.log("\n" + models.lines.join("\n"));

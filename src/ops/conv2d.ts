@@ -25,6 +25,17 @@ export interface Conv2DOptions {
   activation: FusedActivation;
   /** Requantization mode: TFLite's "tflite" (default) or ONNX QLinearConv's "fp32". */
   requant?: "tflite" | "fp32";
+  /** A further clamp of the quantized output (an ONNX Clip fused into the convolution), within the activation's. */
+  clamp?: { min: number; max: number };
+}
+
+/** The activation's quantized range narrowed by an explicit clamp. */
+export function outputClamp(o: Conv2DOptions, scale: number, zeroPoint: number, dtype: "int8" | "uint8"): { min: number; max: number } {
+  const act = activationClamp(o.activation, scale, zeroPoint, dtype);
+  if (!o.clamp) return act;
+  const min = Math.max(act.min, o.clamp.min), max = Math.min(act.max, o.clamp.max);
+  if (min > max) throw new ShapeError(`output clamp [${o.clamp.min}, ${o.clamp.max}] is empty within the activation's [${act.min}, ${act.max}]`);
+  return { min, max };
 }
 
 export function conv2d(o: Conv2DOptions): NodeBuilder {
@@ -54,7 +65,7 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
       input: { dtype, scale: xq.scale[0], zeroPoint: xq.zeroPoint[0] },
       output: { dtype, scale: yq.scale[0], zeroPoint: yq.zeroPoint[0] },
       requant: o.requant ?? "tflite",
-      clamp: activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], dtype),
+      clamp: outputClamp(o, yq.scale[0], yq.zeroPoint[0], dtype),
     });
     const xor = dtype === "uint8" ? 0x80 : 0;
     const rows = n * row.out * col.out;

@@ -12,7 +12,7 @@ import { convTensors, constantArray, expectQuant, elementCount } from "./graph-t
 import { window2d, type Window1D } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { requantTflite16x8 } from "../quant/requant.js";
-import type { Conv2DOptions } from "./conv2d.js";
+import { outputClamp, type Conv2DOptions } from "./conv2d.js";
 
 /** The depth multiplier comes from the shapes (filter channels / input channels), as TFLite derives it. */
 export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }): NodeBuilder {
@@ -79,7 +79,7 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
       lanes[base + 24] = right === 31 ? 0x7fffffff : (1 << right) - 1;
       lanes[base + 32] = right === 0 ? -1 : 0;
     }
-    const clamp = activationClamp(o.activation, yq.scale[0], yq.zeroPoint[0], x.dtype as "int8" | "uint8");
+    const clamp = outputClamp(o, yq.scale[0], yq.zeroPoint[0], x.dtype as "int8" | "uint8");
     // The padded input covers exactly the windows' extent: rows -padTop .. Hp - padTop - 1.
     const hp = (row.out - 1) * o.strideH + (kh - 1) * o.dilationH + 1;
     const wp = (col.out - 1) * o.strideW + (kw - 1) * o.dilationW + 1;

@@ -18,11 +18,12 @@ import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
-import { decodeModel, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
+import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearAdd } from "../../ops/qlinear-add.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
+import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
 
 const GRAPH_DTYPES = new Set(["int8", "uint8", "int16", "int32", "int64", "float32"]);
 
@@ -32,7 +33,7 @@ interface Value {
   /** The graph tensor's (physical) shape: NHWC when `layout` is "nhwc". */
   shape: number[];
   /** Constant values (numbers), for the ops that read attributes from tensors. */
-  constant: number[] | null;
+  constant: NumericArray | null;
   /** "nhwc": a 4-D ONNX (NCHW) value stored channels-last; null: stored in ONNX's order. */
   layout: "nhwc" | null;
 }
@@ -50,7 +51,7 @@ class Importer {
   /** Tensors joined by quantization-preserving ops (transposes, reshapes, Pad, Clip): one set of parameters. */
   private readonly quantPeers = new Map<number, Set<number>>();
 
-  add(name: string, dtype: TensorDType, shape: number[], data: Uint8Array | null, constant: number[] | null = null, layout: "nhwc" | null = null): Value {
+  add(name: string, dtype: TensorDType, shape: number[], data: Uint8Array | null, constant: NumericArray | null = null, layout: "nhwc" | null = null): Value {
     const id = this.tensors.length;
     this.tensors.push({ id, name, dtype, shape, quant: null, data });
     const v = { id, dtype, shape, constant, layout };
@@ -110,8 +111,14 @@ class Importer {
     return v;
   }
 
-  /** A constant input (an initializer or Constant output) as numbers. */
+  /** A constant input (an initializer or Constant output) as numbers: for the small ones (shapes, scales). */
   constant(node: OnnxNode, i: number, role: string, optional = false): number[] | null {
+    const values = this.constantArray(node, i, role, optional);
+    return values && Array.from(values);
+  }
+
+  /** A constant input as stored (a typed array for weights), without a copy. */
+  constantArray(node: OnnxNode, i: number, role: string, optional = false): NumericArray | null {
     if (optional && !node.inputs[i]) return null;
     const v = this.value(node, i, role);
     if (!v.constant) throw new UnsupportedError(`${describe(node)}: input ${i} (${role}) must be a constant of the model`);
@@ -132,10 +139,11 @@ function describe(node: OnnxNode): string {
 
 function tensorBytes(t: OnnxTensor, dtype: TensorDType): Uint8Array {
   const values = t.values!;
-  const arrays: Record<string, { from(v: number[]): ArrayBufferView }> = {
+  const arrays: Record<string, { from(v: ArrayLike<number>): ArrayBufferView; new (n: number): ArrayBufferView }> = {
     int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array,
   };
-  const typed = dtype === "int64" ? BigInt64Array.from(values, (v) => BigInt(v)) : dtype === "float32" && t.f32 ? t.f32 : arrays[dtype].from(values);
+  const typed = dtype === "int64" ? BigInt64Array.from(values, (v) => BigInt(v))
+    : values instanceof (arrays[dtype] as unknown as typeof Int8Array) ? (values as ArrayBufferView) : arrays[dtype].from(values);
   return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
 }
 
@@ -307,7 +315,7 @@ function perAxis(im: Importer, node: OnnxNode): boolean {
 function convNode(im: Importer, node: OnnxNode): void {
   const x = im.nhwc(im.value(node, 0, "x"));
   const w = im.value(node, 3, "w");
-  const wv = im.constant(node, 3, "w")!;
+  const wv = im.constantArray(node, 3, "w")!;
   const num = (i: number, role: string) => im.constant(node, i, role, true);
   const [sx, zx, sw, zw, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(4, "w_scale")!, num(5, "w_zero_point"), num(6, "y_scale")!, num(7, "y_zero_point")];
   if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: x is ${x.dtype}; only int8 and uint8`);
@@ -354,7 +362,11 @@ function convNode(im: Importer, node: OnnxNode): void {
   im.setQuant(x, { scale: Float32Array.of(sx[0]), zeroPoint: Int32Array.of(zx ? zx[0] : 0), axis: null });
   const outDtype = (node.inputs[7] ? im.value(node, 7, "y_zero_point").dtype : "uint8") as TensorDType;
   if (outDtype !== x.dtype) throw new UnsupportedError(`${describe(node)}: input ${x.dtype} and output ${outDtype} differ`);
-  const opts: Conv2DOptions = { padding, strideH, strideW, dilationH, dilationW, activation: "none", requant: "fp32" };
+  const fusedClip = node.attrs[FUSED_CLIP_ATTR] as number[] | undefined;
+  const opts: Conv2DOptions = {
+    padding, strideH, strideW, dilationH, dilationW, activation: "none", requant: "fp32",
+    clamp: fusedClip ? { min: fusedClip[0], max: fusedClip[1] } : undefined,
+  };
   const builder = depthwise ? depthwiseConv2d({ ...opts, depthMultiplier: cout / cin }) : conv2d(opts);
   const [rows, cols] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
   const [y] = im.emit(node, inputs, [{ dtype: outDtype, shape: [n, rows.out, cols.out, cout], layout: "nhwc" }], builder);
@@ -366,7 +378,7 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   const a = im.logical(im.value(node, 0, "a"));
   const bIndex = qlinear ? 3 : 1;
   const b = im.value(node, bIndex, "b");
-  const bValues = im.constant(node, bIndex, "b")!;
+  const bValues = im.constantArray(node, bIndex, "b")!;
   for (const [v, role] of [[a, "a"], [b, "b"]] as const) {
     if (v.dtype !== "int8" && v.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: ${role} is ${v.dtype}; only int8 and uint8`);
   }
@@ -420,6 +432,7 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
   }
   if (model.outputs.length === 0) throw new ModelFormatError("onnx: the graph has no outputs");
   model = { ...model, nodes: fuseQdq(model) };
+  model = { ...model, nodes: fuseConvClip(model) };
   const missing = model.nodes.filter((n) => !OPS[opKey(n)]);
   if (missing.length > 0) {
     throw new UnsupportedError(`onnx: unsupported nodes: ${missing.slice(0, 8).map(describe).join(", ")}${missing.length > 8 ? `, and ${missing.length - 8} more` : ""}`);

@@ -70,12 +70,17 @@ export const ONNX_DTYPE: Record<number, string> = {
   20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
 };
 
+export type NumericArray = number[] | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Float32Array;
+
 export interface OnnxTensor {
   name: string;
   dtype: string;
   dims: number[];
-  /** Element values as numbers (4-bit types unpacked), or null for dtypes this reader does not decode. */
-  values: number[] | null;
+  /**
+   * Element values (4-bit types unpacked), or null for dtypes this reader does not decode. 8- to 32-bit
+   * integers and floats from raw_data stay typed arrays: weights run to millions of elements.
+   */
+  values: NumericArray | null;
   /** Float outputs keep their exact float32 bits here. */
   f32: Float32Array | null;
 }
@@ -105,33 +110,35 @@ export function decodeTensor(buf: Uint8Array): OnnxTensor {
   return tensorFromObject(TensorProtoType.toObject(TensorProtoType.decode(buf), { defaults: true }) as Record<string, unknown>);
 }
 
+/** `raw` copied into a fresh, aligned buffer; it must hold exactly the tensor's bytes. */
+function aligned(raw: Uint8Array, bytes: number): ArrayBuffer {
+  if (raw.length !== bytes) throw new RangeError(`raw_data holds ${raw.length} bytes where the dims need ${bytes}`);
+  return Uint8Array.from(raw).buffer;
+}
+
 function tensorFromObject(t: Record<string, unknown>): OnnxTensor {
   const dims = (t.dims as Long[]).map(num);
   const dtype = ONNX_DTYPE[t.dataType as number] ?? `onnx-type-${t.dataType}`;
   const count = dims.reduce((a, b) => a * b, 1);
   const raw = t.rawData as Uint8Array;
   const hasRaw = raw && raw.length > 0;
-  let values: number[] | null = null;
+  let values: NumericArray | null = null;
   let f32: Float32Array | null = null;
-  const rawView = hasRaw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   switch (dtype) {
     case "float32":
-      f32 = hasRaw ? new Float32Array(Uint8Array.from(raw).buffer, 0, count) : Float32Array.from(t.floatData as number[]);
-      values = Array.from(f32);
+      f32 = hasRaw ? new Float32Array(aligned(raw, 4 * count), 0, count) : Float32Array.from(t.floatData as number[]);
+      values = f32;
       break;
     case "int64":
       values = hasRaw
-        ? Array.from({ length: count }, (_, i) => Number(rawView!.getBigInt64(8 * i, true)))
+        ? Array.from(new BigInt64Array(aligned(raw, 8 * count), 0, count), Number)
         : (t.int64Data as Long[]).map(num);
       break;
     case "int8": case "uint8": case "int16": case "uint16": case "int32": {
+      // One aligned copy viewed as the type, rather than per-element reads: weights run to millions.
       if (hasRaw) {
-        const read = {
-          int8: (i: number) => rawView!.getInt8(i), uint8: (i: number) => rawView!.getUint8(i),
-          int16: (i: number) => rawView!.getInt16(2 * i, true), uint16: (i: number) => rawView!.getUint16(2 * i, true),
-          int32: (i: number) => rawView!.getInt32(4 * i, true),
-        }[dtype];
-        values = Array.from({ length: count }, (_, i) => read(i));
+        const Ctor = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array }[dtype];
+        values = new Ctor(aligned(raw, Ctor.BYTES_PER_ELEMENT * count), 0, count);
       } else {
         values = (t.int32Data as number[]).slice();
       }
