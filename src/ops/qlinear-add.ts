@@ -43,11 +43,12 @@ function resultTable(p: QLinearAddParams, unsigned: boolean): Uint8Array {
   const sa = f(p.sa), sb = f(p.sb), sc = f(p.sc);
   const lo = min - p.zc, hi = max - p.zc;
   const value = (byte: number) => (unsigned ? byte : (byte << 24) >> 24);
+  const tb = Float64Array.from({ length: 256 }, (_, y) => f(sb * (value(y) - p.zb)));
   const table = new Uint8Array(65536);
   for (let x = 0; x < 256; x++) {
     const ta = f(sa * (value(x) - p.za));
     for (let y = 0; y < 256; y++) {
-      let v = f(f(ta + f(sb * (value(y) - p.zb))) / sc);
+      let v = f(f(ta + tb[y]) / sc);
       v = v < lo ? lo : v > hi ? hi : v;
       table[(x << 8) | y] = roundHalfEven(f(v + p.zc)) & 0xff;
     }

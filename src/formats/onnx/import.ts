@@ -347,13 +347,9 @@ function convNode(im: Importer, node: OnnxNode): void {
     padding = { top: t, left: l, bottom: b, right: r };
   }
   // Weights re-laid once: ONNX [Cout, Cin/g, KH, KW] -> [Cout, KH, KW, Cin] (conv) or [1, KH, KW, Cout] (depthwise).
-  const filter = new Int8Array(wv.length);
-  for (let o = 0; o < cout; o++) for (let i = 0; i < cinPerGroup; i++) for (let y = 0; y < kh; y++) for (let xx = 0; xx < kw; xx++) {
-    const v = wv[((o * cinPerGroup + i) * kh + y) * kw + xx];
-    filter[depthwise ? (y * kw + xx) * cout + o : ((o * kh + y) * kw + xx) * cin + i] = v;
-  }
+  const filter = relayoutFilter(wv instanceof Int8Array ? wv : Int8Array.from(wv), cout, cinPerGroup, kh, kw, depthwise);
   const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
-  const filterValue = im.add(`${node.outputs[0]}:filter`, "int8", filterShape, new Uint8Array(filter.buffer), null);
+  const filterValue = im.add(`${node.outputs[0]}:filter`, "int8", filterShape, new Uint8Array(filter.buffer, filter.byteOffset, filter.byteLength), null);
   im.tensor(filterValue).quant = {
     scale: Float32Array.from(sw), zeroPoint: new Int32Array(sw.length), axis: sw.length > 1 ? (depthwise ? 3 : 0) : null,
   };
@@ -371,6 +367,19 @@ function convNode(im: Importer, node: OnnxNode): void {
   const [rows, cols] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
   const [y] = im.emit(node, inputs, [{ dtype: outDtype, shape: [n, rows.out, cols.out, cout], layout: "nhwc" }], builder);
   im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy ? zy[0] : 0), axis: null };
+}
+
+/** ONNX [Cout, Cin, KH, KW] -> dyad's [Cout, KH, KW, Cin], or for depthwise [Cout, 1, KH, KW] -> [1, KH, KW, Cout]. */
+function relayoutFilter(src: Int8Array, cout: number, cin: number, kh: number, kw: number, depthwise: boolean): Int8Array {
+  const taps = kh * kw;
+  if (taps === 1 && !depthwise) return src; // 1x1: [Cout, Cin, 1, 1] is already [Cout, 1, 1, Cin] in memory
+  const dst = new Int8Array(src.length);
+  for (let o = 0, s = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      for (let t = 0; t < taps; t++, s++) dst[depthwise ? t * cout + o : (o * taps + t) * cin + i] = src[s];
+    }
+  }
+  return dst;
 }
 
 /** QLinearMatMul (requantized, ONNX fp32 semantics) and MatMulInteger (int32), with constant B. */

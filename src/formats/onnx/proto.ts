@@ -1,6 +1,6 @@
 // The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto3) that dyad reads and writes, through
-// protobufjs. Field numbers and the DataType enum are facts of the format. Today the conformance tests decode
-// with it and the benchmarks build their peer models with it; the ONNX importer will build on it.
+// protobufjs. Field numbers and the DataType enum are facts of the format. The ONNX importer and the
+// conformance tests decode with it; the exporter, the tests and the benchmarks write models with it.
 
 import protobuf from "protobufjs";
 
