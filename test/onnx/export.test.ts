@@ -11,7 +11,7 @@ import { decodeModel } from "../../src/formats/onnx/proto.js";
 import { importTflite } from "../../src/formats/tflite/import.js";
 import { parseTflite, type TfliteModel, type TfliteOperator, type TfliteTensor } from "../../src/formats/tflite/model.js";
 import { Model } from "../../src/graph/model.js";
-import { UnsupportedError } from "../../src/errors.js";
+import { UnsupportedError, DyadError } from "../../src/errors.js";
 import { dyad, rng, randInts } from "../helpers.js";
 
 ort.env.wasm.numThreads = 1;
@@ -153,5 +153,35 @@ describe("TFLite -> ONNX export of every exported op", () => {
     model.subgraphs[0].operators[5] = { ...model.subgraphs[0].operators[5], op: "SOFTMAX" };
     expect(() => tfliteToOnnx(model)).toThrow(UnsupportedError);
     expect(() => tfliteToOnnx(model)).toThrow(/op 5 \(SOFTMAX\)/);
+  });
+
+  it.skipIf(!existsSync(DIR))("1000 mutated TFLite files: each exports to a file dyad loads back, or fails with a DyadError", async () => {
+    const d = await dyad();
+    const src = new Uint8Array(readFileSync(new URL("../hello_world/hello_world_int8.tflite", DIR)));
+    const r = rng(4242);
+    const outcomes = { exported: 0, rejected: 0 };
+    for (let i = 0; i < 1000; i++) {
+      const bytes = src.slice();
+      for (let f = 1 + Math.floor(r() * 6); f > 0; f--) bytes[Math.floor(r() * bytes.length)] ^= 1 << Math.floor(r() * 8);
+      let onnx: Uint8Array;
+      try {
+        onnx = tfliteToOnnx(bytes);
+      } catch (e) {
+        if (!(e instanceof DyadError)) throw new Error(`mutation ${i} raised ${(e as Error).name}: ${(e as Error).message}`);
+        outcomes.rejected++;
+        continue;
+      }
+      outcomes.exported++;
+      // What exports must load back (or be refused by name): never a crash in dyad's own importer.
+      try {
+        d.loadModel(onnx).dispose();
+      } catch (e) {
+        if (!(e instanceof DyadError)) throw new Error(`mutation ${i}: the exported file raised ${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+    console.log(`mutated exports: ${outcomes.exported} exported, ${outcomes.rejected} rejected`);
+    expect(outcomes.exported + outcomes.rejected).toBe(1000);
+    expect(outcomes.rejected).toBeGreaterThan(25);
+    expect(d.memory.usedBytes).toBe(0);
   });
 });

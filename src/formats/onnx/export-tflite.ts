@@ -7,7 +7,7 @@
 // 32-bit fixed-point multiplier and shift. The two differ by 1 on a few elements per layer; `dyad convert`
 // reports how many output elements differ on a sample input.
 
-import { UnsupportedError, ShapeError } from "../../errors.js";
+import { UnsupportedError, ShapeError, QuantParamError } from "../../errors.js";
 import { activationClamp, type FusedActivation } from "../../quant/activation.js";
 import { window1d } from "../../ops/conv-geometry.js";
 import { parseTflite, type TfliteModel, type TfliteOperator, type TfliteTensor } from "../tflite/model.js";
@@ -49,7 +49,7 @@ class Exporter {
 
   constantInts(op: TfliteOperator, i: number, what: string): number[] {
     const t = this.tensor(op, i);
-    if (!t.data || t.type !== "int32") throw new UnsupportedError(`${this.where(op)}: ${what} must be a constant int32 tensor`);
+    if (!t.data || t.type !== "int32" || t.data.length % 4 !== 0) throw new UnsupportedError(`${this.where(op)}: ${what} must be a constant int32 tensor`);
     return Array.from(new Int32Array(t.data.slice().buffer));
   }
 
@@ -101,6 +101,10 @@ class Exporter {
     const dtype = qdtype(op, t);
     if (!q || q.scale.length !== 1) throw new UnsupportedError(`${this.where(op)}: ${t.name} needs one scale (per-tensor quantization)`);
     const zp = q.zeroPoint[0] ?? 0;
+    const [lo, hi] = dtype === "int8" ? [-128, 127] : [0, 255];
+    if (!(q.scale[0] > 0 && Number.isFinite(q.scale[0])) || !Number.isInteger(zp) || zp < lo || zp > hi) {
+      throw new QuantParamError(`${this.where(op)}: ${t.name} has scale ${q.scale[0]} and zero point ${zp}, not a valid ${dtype} quantization`);
+    }
     const names: [string, string] = [
       this.init(`t${t.index}:scale`, "float32", [], Float32Array.of(q.scale[0])),
       this.init(`t${t.index}:zp`, dtype, [], dtype === "int8" ? Int8Array.of(zp) : Uint8Array.of(zp)),
@@ -157,6 +161,9 @@ function convWeights(ex: Exporter, op: TfliteOperator, w: TfliteTensor, onnxDims
   const q = w.quantization;
   if (!q || q.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError(`${ex.where(op)}: weights ${w.name} must be symmetric (zero point 0)`);
   const [O, I, KH, KW] = onnxDims;
+  if (onnxDims.some((d) => !Number.isInteger(d) || d < 1) || w.data.length !== O * I * KH * KW) {
+    throw new ShapeError(`${ex.where(op)}: weights ${w.name} [${w.shape}] hold ${w.data.length} bytes`);
+  }
   const src = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.length);
   const data = new Int8Array(O * I * KH * KW);
   for (let o = 0, j = 0; o < O; o++) for (let i = 0; i < I; i++) for (let h = 0; h < KH; h++) for (let x = 0; x < KW; x++) data[j++] = src[layout(o, i, h, x)];
@@ -255,6 +262,7 @@ const HANDLERS: Record<string, Handler> = {
     const onnxPads = [...order.map((a) => pads[2 * a]), ...order.map((a) => pads[2 * a + 1])];
     const dtype = qdtype(op, x);
     const zp = y.quantization?.zeroPoint[0] ?? 0; // TFLite pads quantized tensors with the output zero point
+    if (zp < (dtype === "int8" ? -128 : 0) || zp > (dtype === "int8" ? 127 : 255)) throw new QuantParamError(`${ex.where(op)}: zero point ${zp} of ${y.name} is outside ${dtype}`);
     const base = `t${y.index}`;
     const inputs = [
       nchw ? ex.nchw(op, 0) : ex.plain(op, 0),
