@@ -1,5 +1,6 @@
 // ONNX -> dyad graph: QuantizeLinear, DequantizeLinear, QLinearConv (regular and depthwise), QLinearMatMul,
-// MatMulInteger, Reshape, Flatten, Identity, Pad, Clip, with constant weights and quantization parameters. Each entry
+// MatMulInteger, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Constant, Identity, Pad, Clip, and
+// com.microsoft QLinearAdd/Mul/LeakyRelu/GlobalAveragePool, with constant weights and quantization. Each entry
 // infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns the builder. No math here.
 //
 // Layout: ONNX is NCHW, dyad's convolutions NHWC. A 4-D value produced by a convolution stays NHWC in memory
@@ -20,7 +21,8 @@ import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/a
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
-import { qlinearAdd } from "../../ops/qlinear-add.js";
+import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
+import { qlinearLookup, leakyReluTable } from "../../ops/qlinear-lookup.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
@@ -265,19 +267,17 @@ const OPS: Record<string, Handler> = {
     }
     im.add(node.outputs[0], t.dtype as TensorDType, t.dims, tensorBytes(t, t.dtype as TensorDType), t.values);
   },
-  "com.microsoft.QLinearAdd": (im, node) => {
-    let a = im.value(node, 0, "A"), b = im.value(node, 3, "B");
+  "com.microsoft.QLinearAdd": (im, node) => qlinearBinaryNode(im, node, "add"),
+  "com.microsoft.QLinearMul": (im, node) => qlinearBinaryNode(im, node, "mul"),
+  "com.microsoft.QLinearLeakyRelu": (im, node) => {
+    const x = im.value(node, 0, "X");
     const num = (i: number, role: string) => im.constant(node, i, role, true);
-    const [sa, za, sb, zb, sc, zc] = [num(1, "A_scale")!, num(2, "A_zero_point"), num(4, "B_scale")!, num(5, "B_zero_point"), num(6, "C_scale")!, num(7, "C_zero_point")];
-    if (a.dtype !== b.dtype || (a.dtype !== "int8" && a.dtype !== "uint8")) throw new UnsupportedError(`${describe(node)}: inputs ${a.dtype} and ${b.dtype}; only matching int8 or uint8`);
-    // Same shape and memory order: elementwise as stored. Otherwise broadcast in ONNX's order.
-    const same = a.layout === b.layout && a.shape.join() === b.shape.join();
-    if (!same) [a, b] = [im.logical(a), im.logical(b)];
-    const rank = Math.max(a.shape.length, b.shape.length);
-    const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
-    const shape = pad(a.shape).map((d, i) => Math.max(d, pad(b.shape)[i]));
-    const params = { sa: sa[0], za: za ? za[0] : 0, sb: sb[0], zb: zb ? zb[0] : 0, sc: sc[0], zc: zc ? zc[0] : 0 };
-    im.emit(node, [a, b], [{ dtype: a.dtype, shape, layout: same ? a.layout : null }], qlinearAdd(params));
+    const [sx, zx, sy, zy] = [num(1, "X_scale")!, num(2, "X_zero_point"), num(3, "Y_scale")!, num(4, "Y_zero_point")];
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
+    const alpha = (node.attrs.alpha as number | undefined) ?? 0.01;
+    const table = leakyReluTable({ sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, unsigned: x.dtype === "uint8" }, alpha);
+    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(table));
+    im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy ? zy[0] : 0), axis: null };
   },
   Reshape: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
@@ -300,6 +300,23 @@ const OPS: Record<string, Handler> = {
     im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: [outer, x.shape.reduce((p, q) => p * q, 1) / outer] }], reshape())[0]);
   },
 };
+
+/** com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp. */
+function qlinearBinaryNode(im: Importer, node: OnnxNode, op: QLinearBinaryOp): void {
+  let a = im.value(node, 0, "A"), b = im.value(node, 3, "B");
+  const num = (i: number, role: string) => im.constant(node, i, role, true);
+  const [sa, za, sb, zb, sc, zc] = [num(1, "A_scale")!, num(2, "A_zero_point"), num(4, "B_scale")!, num(5, "B_zero_point"), num(6, "C_scale")!, num(7, "C_zero_point")];
+  if (a.dtype !== b.dtype || (a.dtype !== "int8" && a.dtype !== "uint8")) throw new UnsupportedError(`${describe(node)}: inputs ${a.dtype} and ${b.dtype}; only matching int8 or uint8`);
+  // Same shape and memory order: elementwise as stored. Otherwise broadcast in ONNX's order.
+  const same = a.layout === b.layout && a.shape.join() === b.shape.join();
+  if (!same) [a, b] = [im.logical(a), im.logical(b)];
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
+  const shape = pad(a.shape).map((d, i) => Math.max(d, pad(b.shape)[i]));
+  const params = { sa: sa[0], za: za ? za[0] : 0, sb: sb[0], zb: zb ? zb[0] : 0, sc: sc[0], zc: zc ? zc[0] : 0 };
+  const [c] = im.emit(node, [a, b], [{ dtype: a.dtype, shape, layout: same ? a.layout : null }], qlinearBinary(op, params));
+  im.tensor(c).quant = { scale: Float32Array.of(params.sc), zeroPoint: Int32Array.of(params.zc), axis: null };
+}
 
 /** Whether a Quantize/DequantizeLinear node has more than one scale (per axis or blocked). */
 function perAxis(im: Importer, node: OnnxNode): boolean {

@@ -1,23 +1,26 @@
-// com.microsoft QLinearAdd (what onnxruntime's quantizer emits for Add): C = (sa (A - za) + sb (B - zb)) / sc
-// + zc, with numpy broadcasting, in float32 exactly as onnxruntime computes it (each product, the sum and the
-// quotient rounded to float32; clamped to the type's range less zc; nearbyint, i.e. half to even, of the value
-// plus zc). Checked bit for bit against onnxruntime-web.
+// com.microsoft QLinearAdd and QLinearMul (what onnxruntime's quantizer emits for Add and Mul):
+// C = (sa (A - za) + sb (B - zb)) / sc + zc, or (sa (A - za)) (sb (B - zb)) / sc + zc, with numpy
+// broadcasting, in float32 exactly as onnxruntime's portable MLAS kernels compute it (qladd.cpp, qlmul.cpp:
+// each product, the sum and the quotient rounded to float32; clamped to the type's range less zc; nearbyint,
+// i.e. half to even, of the value plus zc). Checked bit for bit against onnxruntime-web.
 
 import type { NodeBuilder } from "../graph/node.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
 import { broadcastIndices } from "./broadcast.js";
 import { elementCount } from "./graph-tensors.js";
 
-export interface QLinearAddParams {
+export type QLinearBinaryOp = "add" | "mul";
+
+export interface QLinearBinaryParams {
   sa: number; za: number; sb: number; zb: number; sc: number; zc: number;
 }
 
-export function qlinearAdd(p: QLinearAddParams): NodeBuilder {
+export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): NodeBuilder {
   return (ctx) => {
     const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.output(0, "C");
     const same = a.shape.join() === c.shape.join() && b.shape.join() === c.shape.join();
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
-    const table = resultTable(p, c.dtype === "uint8");
+    const table = resultTable(op, p, c.dtype === "uint8");
     const total = elementCount(c), na = elementCount(a), nb = elementCount(b);
     return {
       run: () => {
@@ -37,7 +40,7 @@ export function qlinearAdd(p: QLinearAddParams): NodeBuilder {
  * Every result of the 8-bit op, by (A byte << 8 | B byte): 65536 evaluations of onnxruntime's float
  * formula once, then one lookup per element instead of four float roundings.
  */
-function resultTable(p: QLinearAddParams, unsigned: boolean): Uint8Array {
+function resultTable(op: QLinearBinaryOp, p: QLinearBinaryParams, unsigned: boolean): Uint8Array {
   const [min, max] = unsigned ? [0, 255] : [-128, 127];
   const f = Math.fround;
   const sa = f(p.sa), sb = f(p.sb), sc = f(p.sc);
@@ -48,7 +51,7 @@ function resultTable(p: QLinearAddParams, unsigned: boolean): Uint8Array {
   for (let x = 0; x < 256; x++) {
     const ta = f(sa * (value(x) - p.za));
     for (let y = 0; y < 256; y++) {
-      let v = f(f(ta + tb[y]) / sc);
+      let v = f((op === "add" ? f(ta + tb[y]) : f(ta * tb[y])) / sc);
       v = v < lo ? lo : v > hi ? hi : v;
       table[(x << 8) | y] = roundHalfEven(f(v + p.zc)) & 0xff;
     }

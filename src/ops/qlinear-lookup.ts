@@ -1,0 +1,47 @@
+// 8-bit elementwise functions as a 256-entry table: com.microsoft QLinearLeakyRelu. onnxruntime builds the
+// same table (contrib_ops/cpu/qlinear_lookup_table.cc, QlinearBuildLookupTable): each input byte dequantized
+// in float32, the function applied in float32, then MlasQuantizeLinear (half to even of v / y_scale, plus
+// the zero point, saturated). Checked bit for bit against onnxruntime-web.
+
+import type { NodeBuilder } from "../graph/node.js";
+import { roundHalfEven } from "../tensor/qtensor.js";
+import { elementCount } from "./graph-tensors.js";
+
+export interface LookupQuant {
+  sx: number; zx: number; sy: number; zy: number; unsigned: boolean;
+}
+
+/** The table of y-bytes by x-byte for a float32 function `fn` between two 8-bit quantizations. */
+export function lookupTable(q: LookupQuant, fn: (x: number) => number): Uint8Array {
+  const f = Math.fround;
+  const [min, max] = q.unsigned ? [0, 255] : [-128, 127];
+  const table = new Uint8Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    const x = q.unsigned ? byte : (byte << 24) >> 24;
+    const y = f(fn(f(f(q.sx) * (x - q.zx))));
+    const v = roundHalfEven(f(y / f(q.sy))) + q.zy;
+    table[byte] = Math.min(max, Math.max(min, v)) & 0xff;
+  }
+  return table;
+}
+
+export function leakyReluTable(q: LookupQuant, alpha: number): Uint8Array {
+  const a = Math.fround(alpha);
+  return lookupTable(q, (x) => (x >= 0 ? x : a * x));
+}
+
+/** y[i] = table[x[i]] over raw bytes, for any 8-bit dtype. */
+export function qlinearLookup(table: Uint8Array): NodeBuilder {
+  return (ctx) => {
+    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
+    const n = elementCount(x);
+    return {
+      run: () => {
+        const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
+        const src = new Uint8Array(buffer, ctx.ptr(x.id), n), dst = new Uint8Array(buffer, ctx.ptr(y.id), n);
+        for (let i = 0; i < n; i++) dst[i] = table[src[i]];
+      },
+      dispose: () => {},
+    };
+  };
+}
