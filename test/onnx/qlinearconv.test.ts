@@ -136,3 +136,50 @@ describe("a small QOperator CNN against onnxruntime-web", () => {
     expect(bits(ours.data as Float32Array)).toEqual(bits(theirs.data as Float32Array));
   });
 });
+
+describe("com.microsoft QLinearConcat against onnxruntime-web", () => {
+  for (const act of ["uint8", "int8"] as const) {
+    it(`${act}: channels-last convolution outputs joined as stored, and joined with an input in ONNX order`, async () => {
+      const d = await dyad();
+      const r = rng(act === "int8" ? 5 : 6);
+      const [c, h, w] = [3, 5, 6];
+      const q = (name: string, v: number) => ({ name, dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v) : Int8Array.of(v) });
+      const fl = (name: string, v: number) => ({ name, dtype: "float32" as const, dims: [] as number[], data: Float32Array.of(v) });
+      const zero = act === "uint8" ? 128 : 0;
+      const spec: GraphSpec = {
+        opset: 21,
+        nodes: [
+          { opType: "QuantizeLinear", inputs: ["x", "s0", "z0"], outputs: ["q0"] },
+          { opType: "QLinearConv", inputs: ["q0", "s0", "z0", "w1", "sw", "zw", "s1", "z1"], outputs: ["a"], attrs: { kernel_shape: [1, 1] } },
+          { opType: "QLinearConv", inputs: ["q0", "s0", "z0", "w2", "sw", "zw", "s2", "z2"], outputs: ["b"], attrs: { kernel_shape: [1, 1] } },
+          // Same scale and zero point as the output for `a` (a copy), different ones for `b` (a table).
+          { opType: "QLinearConcat", domain: "com.microsoft", inputs: ["s1", "z1", "a", "s1", "z1", "b", "s2", "z2"], outputs: ["ab"], attrs: { axis: 1 } },
+          { opType: "QLinearConcat", domain: "com.microsoft", inputs: ["s3", "z3", "q0", "s0", "z0", "a", "s1", "z1"], outputs: ["xa"], attrs: { axis: -1 } },
+          { opType: "DequantizeLinear", inputs: ["ab", "s1", "z1"], outputs: ["y1"] },
+          { opType: "DequantizeLinear", inputs: ["xa", "s3", "z3"], outputs: ["y2"] },
+        ],
+        inputs: [{ name: "x", dtype: "float32", dims: [1, c, h, w] }],
+        outputs: [{ name: "y1", dtype: "float32", dims: [1, 2 * c, h, w] }, { name: "y2", dtype: "float32", dims: [1, c, h, 2 * w] }],
+        initializers: [
+          fl("s0", 0.04), q("z0", zero + 3), fl("s1", 0.05), q("z1", zero - 9), fl("s2", 0.11), q("z2", zero + 14), fl("s3", 0.07), q("z3", zero - 2),
+          fl("sw", 0.01), { name: "zw", dtype: "int8", dims: [], data: Int8Array.of(0) },
+          { name: "w1", dtype: "int8", dims: [c, c, 1, 1], data: randInts(Int8Array, c * c, -127, 127, r) },
+          { name: "w2", dtype: "int8", dims: [c, c, 1, 1], data: randInts(Int8Array, c * c, -127, 127, r) },
+        ],
+      };
+      const bytes = encodeModel(spec);
+      const x = Float32Array.from({ length: c * h * w }, (_, i) => Math.sin(i * 0.53) * 4);
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      const theirs = await session.run({ x: new ort.Tensor("float32", x, [1, c, h, w]) });
+      await session.release();
+      const model = d.loadModel(bytes);
+      const ours = model.run([x]);
+      model.dispose();
+      const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+      for (const [k, name] of [[0, "y1"], [1, "y2"]] as const) {
+        expect(ours[k].shape).toEqual(theirs[name].dims);
+        expect(bits(ours[k].data as Float32Array), name).toEqual(bits(theirs[name].data as Float32Array));
+      }
+    });
+  }
+});

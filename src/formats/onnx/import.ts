@@ -1,6 +1,6 @@
 // ONNX -> dyad graph: QuantizeLinear, DequantizeLinear, QLinearConv (regular and depthwise), QLinearMatMul,
 // MatMulInteger, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Constant, Identity, Pad, Clip, and
-// com.microsoft QLinearAdd/Mul/LeakyRelu/GlobalAveragePool, with constant weights and quantization. Each entry
+// com.microsoft QLinearAdd/Mul/Concat/LeakyRelu/GlobalAveragePool, with constant weights and quantization. Each entry
 // infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns the builder. No math here.
 //
 // Layout: ONNX is NCHW, dyad's convolutions NHWC. A 4-D value produced by a convolution stays NHWC in memory
@@ -22,7 +22,8 @@ import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
-import { qlinearLookup, leakyReluTable } from "../../ops/qlinear-lookup.js";
+import { qlinearLookup, leakyReluTable, lookupTable } from "../../ops/qlinear-lookup.js";
+import { qlinearConcat } from "../../ops/qlinear-concat.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
@@ -269,6 +270,31 @@ const OPS: Record<string, Handler> = {
   },
   "com.microsoft.QLinearAdd": (im, node) => qlinearBinaryNode(im, node, "add"),
   "com.microsoft.QLinearMul": (im, node) => qlinearBinaryNode(im, node, "mul"),
+  "com.microsoft.QLinearConcat": (im, node) => {
+    const [sy, zy] = [im.constant(node, 0, "Y_scale")!, im.constant(node, 1, "Y_zero_point")!];
+    const count = (node.inputs.length - 2) / 3;
+    if (!Number.isInteger(count) || count < 1) throw new ShapeError(`${describe(node)}: inputs must be Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) triples`);
+    const dtype = im.value(node, 1, "Y_zero_point").dtype;
+    if (dtype !== "int8" && dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: ${dtype} output; only int8 and uint8`);
+    let xs = Array.from({ length: count }, (_, k) => im.value(node, 2 + 3 * k, `X${k}`));
+    if (xs.some((x) => x.dtype !== dtype)) throw new UnsupportedError(`${describe(node)}: inputs must all be ${dtype}`);
+    // All channels-last: join as stored, the axis mapped; otherwise in ONNX's order.
+    const nhwc = xs.every((x) => x.layout === "nhwc");
+    if (!nhwc) xs = xs.map((x) => im.logical(x));
+    const rank = xs[0].shape.length;
+    const raw = node.attrs.axis as number | undefined;
+    if (raw === undefined || raw < -rank || raw >= rank) throw new ShapeError(`${describe(node)}: axis ${raw} for rank ${rank}`);
+    const logicalAxis = raw < 0 ? raw + rank : raw;
+    const axis = nhwc ? TO_NHWC.indexOf(logicalAxis) : logicalAxis;
+    const tables = xs.map((_, k) => {
+      const [sx, zx] = [im.constant(node, 3 + 3 * k, `X${k}_scale`)!, im.constant(node, 4 + 3 * k, `X${k}_zero_point`)!];
+      if (Math.fround(sx[0]) === Math.fround(sy[0]) && zx[0] === zy[0]) return null;
+      return lookupTable({ sx: sx[0], zx: zx[0], sy: sy[0], zy: zy[0], unsigned: dtype === "uint8" }, (v) => v);
+    });
+    const shape = xs[0].shape.map((d, i) => (i === axis ? xs.reduce((a, x) => a + (x.shape[i] ?? 0), 0) : d));
+    const [y] = im.emit(node, xs, [{ dtype, shape, layout: nhwc ? "nhwc" : null }], qlinearConcat(axis, tables));
+    im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy[0]), axis: null };
+  },
   "com.microsoft.QLinearLeakyRelu": (im, node) => {
     const x = im.value(node, 0, "X");
     const num = (i: number, role: string) => im.constant(node, i, role, true);
