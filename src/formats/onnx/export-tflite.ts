@@ -185,32 +185,32 @@ function bias(ex: Exporter, op: TfliteOperator, i: number, channels: number): st
   return [ex.init(`t${b.index}:bias`, "int32", [channels], new Int32Array(b.data.slice().buffer))];
 }
 
+/** A TFLite CONV_2D / DEPTHWISE_CONV_2D as QLinearConv on the NCHW input, its fused activation as a Clip. */
+function qlinearConv(ex: Exporter, op: TfliteOperator, y: TfliteTensor, weights: string[], [O, KH, KW]: number[], group: number): void {
+  const x = ex.tensor(op, 0);
+  const attrs = {
+    kernel_shape: [KH, KW], pads: convPads(op, x, KH, KW), group,
+    strides: [op.options.stride_h as number, op.options.stride_w as number],
+    dilations: [op.options.dilation_h_factor as number, op.options.dilation_w_factor as number],
+  };
+  const inputs = [ex.nchw(op, 0), ...ex.quant(op, x), ...weights, ...ex.quant(op, y), ...bias(ex, op, 2, O)];
+  ex.activation(op, y, true, (out) => ex.nodes.push({ opType: "QLinearConv", inputs, outputs: [out], attrs }));
+}
+
 type Handler = (ex: Exporter, op: TfliteOperator, y: TfliteTensor) => void;
 
 const HANDLERS: Record<string, Handler> = {
   CONV_2D: (ex, op, y) => {
-    const x = ex.tensor(op, 0), w = ex.tensor(op, 1);
+    const w = ex.tensor(op, 1);
     const [O, KH, KW, I] = w.shape;
     const weights = convWeights(ex, op, w, [O, I, KH, KW], (o, i, h, c) => ((o * KH + h) * KW + c) * I + i);
-    const attrs = {
-      kernel_shape: [KH, KW], pads: convPads(op, x, KH, KW), group: 1,
-      strides: [op.options.stride_h as number, op.options.stride_w as number],
-      dilations: [op.options.dilation_h_factor as number, op.options.dilation_w_factor as number],
-    };
-    const inputs = [ex.nchw(op, 0), ...ex.quant(op, x), ...weights, ...ex.quant(op, y), ...bias(ex, op, 2, O)];
-    ex.activation(op, y, true, (out) => ex.nodes.push({ opType: "QLinearConv", inputs, outputs: [out], attrs }));
+    qlinearConv(ex, op, y, weights, [O, KH, KW], 1);
   },
   DEPTHWISE_CONV_2D: (ex, op, y) => {
-    const x = ex.tensor(op, 0), w = ex.tensor(op, 1);
+    const w = ex.tensor(op, 1);
     const [, KH, KW, O] = w.shape;
     const weights = convWeights(ex, op, w, [O, 1, KH, KW], (o, _i, h, c) => (h * KW + c) * O + o);
-    const attrs = {
-      kernel_shape: [KH, KW], pads: convPads(op, x, KH, KW), group: x.shape[3],
-      strides: [op.options.stride_h as number, op.options.stride_w as number],
-      dilations: [op.options.dilation_h_factor as number, op.options.dilation_w_factor as number],
-    };
-    const inputs = [ex.nchw(op, 0), ...ex.quant(op, x), ...weights, ...ex.quant(op, y), ...bias(ex, op, 2, O)];
-    ex.activation(op, y, true, (out) => ex.nodes.push({ opType: "QLinearConv", inputs, outputs: [out], attrs }));
+    qlinearConv(ex, op, y, weights, [O, KH, KW], ex.tensor(op, 0).shape[3]);
   },
   FULLY_CONNECTED: (ex, op, y) => {
     // As a 1x1 QLinearConv over [rows, K, 1, 1]: QLinearMatMul has no bias, and this is what dyad and
