@@ -1,28 +1,16 @@
 // QDQ models (onnxruntime's default quantized format): DequantizeLinear -> Conv/MatMul -> QuantizeLinear with
 // constant int8 weights and int32 bias run as integer ops in dyad and match onnxruntime-web bit for bit.
 
-import { describe, it, expect } from "vitest";
-import * as ort from "onnxruntime-web";
+import { describe, it } from "vitest";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
-import { dyad, rng, randInts } from "../helpers.js";
-
-ort.env.wasm.numThreads = 1;
-ort.env.logLevel = "error";
+import { rng, randInts } from "../helpers.js";
+import { expectSameAsOrt } from "./ort-compare.js";
 
 const f32 = (name: string, dims: number[], v: ArrayLike<number>) => ({ name, dtype: "float32" as const, dims, data: Float32Array.from(v) });
 
 async function compare(spec: GraphSpec, x: Float32Array, dims: number[]): Promise<void> {
-  const d = await dyad();
   const bytes = encodeModel(spec);
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-  const theirs = (await session.run({ x: new ort.Tensor("float32", x, dims) })).y;
-  await session.release();
-  const model = d.loadModel(bytes);
-  const [ours] = model.run([x]);
-  model.dispose();
-  expect(ours.shape).toEqual(theirs.dims);
-  const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
-  expect(bits(ours.data as Float32Array)).toEqual(bits(theirs.data as Float32Array));
+  await expectSameAsOrt(bytes, [{ name: "x", data: x, dims }], { graphOptimizationLevel: "all" });
 }
 
 describe("QDQ models against onnxruntime-web", () => {
