@@ -17,7 +17,7 @@ const bytes = new Uint8Array(readFileSync(modelFile));
 
 let ready, loaded, output;
 if (engine === "dyad") {
-  const { loadDyad } = await import("../dist/node.js");
+  const { loadDyad } = await import("../dist/node.bundle.js"); // what `import "dyad/node"` loads
   const dyad = await loadDyad();
   ready = performance.now();
   const model = dyad.loadModel(bytes);

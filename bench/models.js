@@ -31,7 +31,7 @@ export async function benchModels({ dyad, ort, quick, log }) {
   const rss = process.memoryUsage().rss;
   const lines = [
     `MobileNetV2 int8 (84 ops): load ${loadMs.toFixed(1)} ms, first run ${firstMs.toFixed(1)} ms, median ${ms.toFixed(2)} ms`,
-    `  activation arena ${model.memory.arenaBytes} bytes (unplanned ${model.memory.unplannedBytes}), wasm memory ${dyad.memory.memoryBytes} bytes, RSS ${(rss / 2 ** 20).toFixed(1)} MiB (+${((rss - rssBefore) / 2 ** 20).toFixed(1)} MiB at load)`,
+    `  activation arena ${model.memory.arenaBytes} bytes (unplanned ${model.memory.unplannedBytes}), wasm memory ${dyad.memory.memoryBytes} bytes, RSS ${(rss / 2 ** 20).toFixed(1)} MiB (${rss >= rssBefore ? "+" : ""}${((rss - rssBefore) / 2 ** 20).toFixed(1)} MiB at load)`,
     `  top-5 classes on the dog image: ${top.join(", ")} (dogs are 151-268)`,
   ];
   model.dispose();

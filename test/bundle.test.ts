@@ -1,0 +1,27 @@
+// `dyad/node` resolves to dist/node.bundle.js (one file, dependencies inlined: a third of the import time of
+// the module tree). It must export what dist/node.js exports and run the same.
+
+import { it, expect } from "vitest";
+import { existsSync, readFileSync } from "node:fs";
+
+const BUNDLE = new URL("../dist/node.bundle.js", import.meta.url);
+const TREE = new URL("../dist/node.js", import.meta.url);
+const MODEL = new URL("../../shared/corpora/tflm/hello_world/hello_world_int8.tflite", import.meta.url);
+
+it.skipIf(!existsSync(BUNDLE) || !existsSync(MODEL))("the bundled Node entry exports and computes what the module tree does", async () => {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  expect(pkg.exports["./node"].default).toBe("./dist/node.bundle.js");
+  const [bundle, tree] = [await import(BUNDLE.href), await import(TREE.href)];
+  expect(Object.keys(bundle).sort()).toEqual(Object.keys(tree).sort());
+  const run = async (m: typeof tree) => {
+    const d = await m.loadDyad();
+    const model = d.loadModel(new Uint8Array(readFileSync(MODEL)));
+    const out = Array.from(model.run([Int8Array.of(37)])[0].data as Int8Array);
+    model.dispose();
+    return out;
+  };
+  expect(await run(bundle)).toEqual(await run(tree));
+  // The bundle's errors are its own classes, still named and typed.
+  const d = await bundle.loadDyad();
+  expect(() => d.loadModel(new Uint8Array(16))).toThrow(bundle.ModelFormatError);
+});
