@@ -65,7 +65,7 @@ class Exporter {
   value(op: TfliteOperator, i: number): Value {
     const t = this.tensor(op, i);
     const v = this.values.get(t.index);
-    if (!v) throw new UnsupportedError(`${this.where(op)}: input ${i} (${t.name}) is a constant where an activation is expected`);
+    if (!v) throw new UnsupportedError(`${this.where(op)}: input ${i} (${t.name}) is a constant, or not computed before this op, where an activation is expected`);
     return v;
   }
 
