@@ -216,6 +216,9 @@ const OPS: Record<string, Handler> = {
     const x = im.value(node, 0, "input");
     if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Clip`);
     const [lo, hi] = x.dtype === "uint8" ? [0, 255] : [-128, 127];
+    for (const [i, role] of [[1, "min"], [2, "max"]] as const) {
+      if (node.inputs[i] && im.value(node, i, role).dtype !== x.dtype) throw new ShapeError(`${describe(node)}: ${role} must be ${x.dtype} like the input`);
+    }
     const min = im.constant(node, 1, "min", true)?.[0] ?? lo, max = im.constant(node, 2, "max", true)?.[0] ?? hi;
     const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], clip(min, max));
     im.linkQuant(x, y);
@@ -227,12 +230,13 @@ const OPS: Record<string, Handler> = {
     const raw = im.constant(node, 1, "pads")!;
     const rank = x.shape.length;
     if (raw.length !== 2 * rank) throw new ShapeError(`${describe(node)}: ${raw.length} pads for rank ${rank}`);
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Pad`);
+    if (node.inputs[2] && im.value(node, 2, "constant_value").dtype !== x.dtype) throw new ShapeError(`${describe(node)}: constant_value must be ${x.dtype} like the data`);
     const value = im.constant(node, 2, "constant_value", true)?.[0] ?? 0;
     // ONNX pads: all befores, then all afters, in ONNX's axis order; stored NHWC they permute like the axes.
     const order = x.layout === "nhwc" ? TO_NHWC : x.shape.map((_, i) => i);
     const pairs = order.flatMap((a) => [raw[a], raw[a + rank]]);
     const padsValue = im.add(`${node.outputs[0]}:pads`, "int32", [rank, 2], new Uint8Array(Int32Array.from(pairs).buffer), pairs);
-    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Pad`);
     const fill = x.dtype === "uint8" ? Uint8Array.of(value) : Int8Array.of(value);
     const valueValue = im.add(`${node.outputs[0]}:value`, x.dtype, [], new Uint8Array(fill.buffer), [value]);
     const shape = x.shape.map((d, i) => d + pairs[2 * i] + pairs[2 * i + 1]);
