@@ -105,6 +105,20 @@ describe("ONNX QOperator models against onnxruntime-web", () => {
     expect(() => d.loadModel(encodeModel(spec))).toThrow(/\(Erf\)/);
     expect(() => d.loadModel(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]))).toThrow(ModelFormatError);
   });
+
+  it("refuses Clip bounds and Pad values of another dtype than the data, naming the input", async () => {
+    const d = await dyad();
+    const model = (node: GraphSpec["nodes"][number], init: GraphSpec["initializers"]): Uint8Array => encodeModel({
+      opset: 21, nodes: [node], initializers: init,
+      inputs: [{ name: "x", dtype: "int8", dims: [2, 3] }], outputs: [{ name: "y", dtype: "int8", dims: [2, 3] }],
+    });
+    const clip = model({ opType: "Clip", inputs: ["x", "lo"], outputs: ["y"] }, [scalar("lo", "float32", 0.5)]);
+    expect(() => d.loadModel(clip)).toThrow(/\(Clip\): min must be int8/);
+    const pad = model({ opType: "Pad", inputs: ["x", "p", "v"], outputs: ["y"] }, [
+      { name: "p", dtype: "int64", dims: [4], data: BigInt64Array.of(0n, 0n, 0n, 0n) }, scalar("v", "uint8", 200),
+    ]);
+    expect(() => d.loadModel(pad)).toThrow(/\(Pad\): constant_value must be int8/);
+  });
 });
 
 describe("ONNX reader on mutated files", () => {
