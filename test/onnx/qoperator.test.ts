@@ -153,6 +153,61 @@ describe("ONNX reader on mutated files", () => {
   });
 });
 
+describe("com.microsoft QGemm against onnxruntime-web", () => {
+  for (const act of ["uint8", "int8"] as const) {
+    for (const [transB, perColumn, withBias] of [[0, false, true], [1, true, true], [1, false, false], [0, true, false]] as const) {
+      it(`${act} A, transB=${transB}, ${perColumn ? "per-column" : "per-tensor"} B${withBias ? ", int32 bias" : ""}`, async () => {
+        const d = await dyad();
+        const r = rng(transB * 10 + (perColumn ? 3 : 0) + (withBias ? 1 : 0) + (act === "int8" ? 100 : 0));
+        const [m, k, n] = [7, 45, 19];
+        const z = (name: string, v: number) => ({ name, dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v) : Int8Array.of(v) });
+        const sb = perColumn ? Float32Array.from({ length: n }, () => 0.002 + r() * 0.01) : Float32Array.of(0.006);
+        const spec: GraphSpec = {
+          opset: 21,
+          nodes: [{
+            opType: "QGemm", domain: "com.microsoft", outputs: ["y"], attrs: { transB },
+            inputs: ["a", "sa", "za", "b", "sb", "zb", withBias ? "c" : "", "sy", "zy"],
+          }],
+          inputs: [{ name: "a", dtype: act, dims: [m, k] }],
+          outputs: [{ name: "y", dtype: act, dims: [m, n] }],
+          initializers: [
+            scalar("sa", "float32", 0.021), z("za", act === "uint8" ? 129 : -4),
+            { name: "b", dtype: "int8", dims: transB ? [n, k] : [k, n], data: randInts(Int8Array, k * n, -127, 127, r) },
+            { name: "sb", dtype: "float32", dims: perColumn ? [n] : [], data: sb },
+            { name: "zb", dtype: "int8", dims: perColumn ? [n] : [], data: new Int8Array(perColumn ? n : 1) },
+            ...(withBias ? [{ name: "c", dtype: "int32" as const, dims: [n], data: randInts(Int32Array, n, -5000, 5000, r) }] : []),
+            scalar("sy", "float32", 0.09), z("zy", act === "uint8" ? 121 : 2),
+          ],
+        };
+        const bytes = encodeModel(spec);
+        const [lo, hi] = act === "uint8" ? [0, 255] : [-128, 127];
+        const raw = Array.from({ length: m * k }, () => lo + Math.floor(r() * (hi - lo + 1)));
+        const a = act === "uint8" ? Uint8Array.from(raw) : Int8Array.from(raw);
+        const theirs = await ortRun(bytes, { a: new ort.Tensor(act, a, [m, k]) });
+        const model = d.loadModel(bytes);
+        const [ours] = model.run([a]);
+        model.dispose();
+        expect(ours.shape).toEqual(theirs.dims);
+        expect(Array.from(ours.data as Uint8Array)).toEqual(Array.from(theirs.data as Uint8Array));
+        expect(new Set(ours.data as Uint8Array).size).toBeGreaterThan(20);
+      });
+    }
+  }
+
+  it("names the attributes it does not support", async () => {
+    const d = await dyad();
+    const spec = (attrs: Record<string, number | { float: number }>): Uint8Array => encodeModel({
+      opset: 21,
+      nodes: [{ opType: "QGemm", domain: "com.microsoft", outputs: ["y"], attrs, inputs: ["a", "s", "z", "b", "s", "zb", "", "s", "z"] }],
+      inputs: [{ name: "a", dtype: "uint8", dims: [2, 3] }], outputs: [{ name: "y", dtype: "uint8", dims: [2, 4] }],
+      initializers: [scalar("s", "float32", 0.1), scalar("z", "uint8", 128), scalar("zb", "int8", 0),
+        { name: "b", dtype: "int8", dims: [3, 4], data: new Int8Array(12) }],
+    });
+    expect(() => d.loadModel(spec({ transA: 1 }))).toThrow(/\(com\.microsoft\.QGemm\): attribute transA=1/);
+    expect(() => d.loadModel(spec({ alpha: { float: 0.5 } }))).toThrow(/attribute alpha=0\.5/);
+  });
+});
+
 describe("com.microsoft QLinearAdd and QLinearMul against onnxruntime-web", () => {
   for (const op of ["QLinearAdd", "QLinearMul"] as const) {
     for (const act of ["uint8", "int8"] as const) {

@@ -1,6 +1,6 @@
 // ONNX -> dyad graph: QuantizeLinear, DequantizeLinear, QLinearConv (regular and depthwise), QLinearMatMul,
-// MatMulInteger, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Constant, Identity, Pad, Clip, and
-// com.microsoft QLinearAdd/Mul/Concat/LeakyRelu/GlobalAveragePool, with constant weights and quantization. Each entry
+// MatMulInteger, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Constant, Identity, Pad, Clip, and com.microsoft
+// QGemm and QLinearAdd/Mul/Concat/LeakyRelu/GlobalAveragePool, with constant weights and quantization. Each entry
 // infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns the builder. No math here.
 //
 // Layout: ONNX is NCHW, dyad's convolutions NHWC. A 4-D value produced by a convolution stays NHWC in memory
@@ -272,6 +272,7 @@ const OPS: Record<string, Handler> = {
     }
     im.add(node.outputs[0], t.dtype as TensorDType, t.dims, tensorBytes(t, t.dtype as TensorDType), t.values);
   },
+  "com.microsoft.QGemm": (im, node) => qgemmNode(im, node),
   "com.microsoft.QLinearAdd": (im, node) => qlinearBinaryNode(im, node, "add"),
   "com.microsoft.QLinearMul": (im, node) => qlinearBinaryNode(im, node, "mul"),
   "com.microsoft.QLinearConcat": (im, node) => {
@@ -470,6 +471,59 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
     return { run: () => mm.runInto(ctx.ptr(x.id), batches, m, ctx.ptr(y.id)), dispose: () => mm.dispose() };
   };
   im.emit(node, [a], [{ dtype: outDtype, shape: [...aBatch, m, n] }], builder);
+}
+
+/**
+ * com.microsoft QGemm (A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp; transA, transB, alpha) with a
+ * constant B and a quantized output: Y = requant(A B + C), the int32 bias C added to the accumulator before
+ * onnxruntime's fp32 requantization by a_scale * b_scale / y_scale, per column when B is per column.
+ */
+function qgemmNode(im: Importer, node: OnnxNode): void {
+  const a = im.logical(im.value(node, 0, "A"));
+  const b = im.value(node, 3, "B");
+  const bValues = im.constantArray(node, 3, "B")!;
+  const transA = (node.attrs.transA as number | undefined) ?? 0, transB = (node.attrs.transB as number | undefined) ?? 0;
+  const alpha = (node.attrs.alpha as number | undefined) ?? 1;
+  if (transA !== 0) throw new UnsupportedError(`${describe(node)}: attribute transA=${transA} (only 0)`);
+  if (alpha !== 1) throw new UnsupportedError(`${describe(node)}: attribute alpha=${alpha} (only 1)`);
+  if (!node.inputs[7]) throw new UnsupportedError(`${describe(node)}: a float output (no y_scale) is not supported`);
+  for (const [v, role] of [[a, "A"], [b, "B"]] as const) {
+    if (v.dtype !== "int8" && v.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: ${role} is ${v.dtype}; only int8 and uint8`);
+  }
+  if (a.shape.length !== 2 || b.shape.length !== 2) throw new ShapeError(`${describe(node)}: A [${a.shape}] and B [${b.shape}] must be 2-D`);
+  const [k, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+  const [m] = a.shape;
+  if (a.shape[1] !== k) throw new ShapeError(`${describe(node)}: A [${a.shape}] and B [${b.shape}]${transB ? " (transposed)" : ""} do not chain`);
+  const num = (i: number, role: string) => im.constant(node, i, role, true);
+  const [sa, za, sb, zb, sy, zy] = [num(1, "a_scale")!, num(2, "a_zero_point"), num(4, "b_scale")!, num(5, "b_zero_point"), num(7, "y_scale")!, num(8, "y_zero_point")];
+  if (sa.length !== 1 || (za && za.length !== 1)) throw new UnsupportedError(`${describe(node)}: per-row quantization of A is not supported`);
+  let bias: number[] | undefined;
+  if (node.inputs[6]) {
+    const c = im.value(node, 6, "C");
+    bias = im.constant(node, 6, "C")!;
+    if (c.dtype !== "int32" || bias.length !== n) throw new UnsupportedError(`${describe(node)}: C must be a constant int32 bias of ${n} values, got ${c.dtype} [${c.shape}]`);
+  }
+  const perColumn = sb.length > 1 || (zb !== null && zb.length > 1);
+  const weights = new QTensor({
+    dtype: b.dtype as "int8" | "uint8", shape: b.shape,
+    data: bValues instanceof Int8Array || bValues instanceof Uint8Array ? bValues : b.dtype === "int8" ? Int8Array.from(bValues) : Uint8Array.from(bValues),
+    scale: perColumn ? (sb.length > 1 ? sb : new Array(n).fill(sb[0])) : sb[0],
+    zeroPoint: zb ? (perColumn && zb.length === 1 ? new Array(n).fill(zb[0]) : zb) : undefined,
+    axis: perColumn ? (transB ? 0 : 1) : null,
+  });
+  const outDtype = im.value(node, 8, "y_zero_point").dtype;
+  if (outDtype !== "int8" && outDtype !== "uint8") throw new UnsupportedError(`${describe(node)}: output ${outDtype}; only int8 and uint8`);
+  const builder: NodeBuilder = (ctx) => {
+    const mm = new MatMul(ctx.rt, {
+      weights, weightLayout: transB ? "nk" : "kn", bias, requant: "fp32",
+      input: { dtype: a.dtype as "int8" | "uint8", scale: sa[0], zeroPoint: za ? za[0] : 0 },
+      output: { dtype: outDtype, scale: sy[0], zeroPoint: zy ? zy[0] : 0 },
+    });
+    const x = ctx.input(0, "A"), y = ctx.output(0, "Y");
+    return { run: () => mm.runInto(ctx.ptr(x.id), 1, m, ctx.ptr(y.id)), dispose: () => mm.dispose() };
+  };
+  const [y] = im.emit(node, [a], [{ dtype: outDtype, shape: [m, n] }], builder);
+  im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy ? zy[0] : 0), axis: null };
 }
 
 function dim(d: number | string, where: string): number {
