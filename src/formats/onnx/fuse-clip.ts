@@ -5,20 +5,14 @@
 // a graph output, and min <= max; everything else is left for the standalone Clip.
 
 import type { OnnxModel, OnnxNode } from "./proto.js";
+import { graphUses, isDefaultDomain } from "./graph-uses.js";
 
 /** The attribute carrying the fused bounds, [min, max]; not an ONNX attribute, never written to files. */
 export const FUSED_CLIP_ATTR = "dyad.clip";
 
 export function fuseConvClip(model: OnnxModel): OnnxNode[] {
-  const producer = new Map<string, OnnxNode>();
-  const consumers = new Map<string, number>();
-  for (const n of model.nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
-  }
-  for (const o of model.outputs) consumers.set(o.name, (consumers.get(o.name) ?? 0) + 1);
+  const { producer, consumers } = graphUses(model);
   const initial = new Map(model.initializers.map((t) => [t.name, t]));
-  const isDefault = (n: OnnxNode) => n.domain === "" || n.domain === "ai.onnx";
   const bound = (name: string | undefined) => {
     if (!name) return null;
     const t = initial.get(name);
@@ -27,9 +21,9 @@ export function fuseConvClip(model: OnnxModel): OnnxNode[] {
   const removed = new Set<OnnxNode>();
   const replacement = new Map<OnnxNode, OnnxNode>();
   for (const clip of model.nodes) {
-    if (!isDefault(clip) || clip.opType !== "Clip") continue;
+    if (!isDefaultDomain(clip) || clip.opType !== "Clip") continue;
     const conv = producer.get(clip.inputs[0]);
-    if (!conv || !isDefault(conv) || conv.opType !== "QLinearConv" || replacement.has(conv)) continue;
+    if (!conv || !isDefaultDomain(conv) || conv.opType !== "QLinearConv" || replacement.has(conv)) continue;
     if (consumers.get(clip.inputs[0]) !== 1) continue;
     const [min, max] = [bound(clip.inputs[1]), bound(clip.inputs[2])];
     if (min === undefined || max === undefined) continue;

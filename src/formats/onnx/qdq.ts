@@ -4,31 +4,25 @@
 // rewrite leaves without consumers are dropped; everything else is left as it was.
 
 import type { OnnxModel, OnnxNode } from "./proto.js";
+import { graphUses, isDefaultDomain } from "./graph-uses.js";
 
 export function fuseQdq(model: OnnxModel): OnnxNode[] {
-  const producer = new Map<string, OnnxNode>();
-  const consumers = new Map<string, number>();
+  const { producer, consumers } = graphUses(model);
   const constants = new Set(model.initializers.map((t) => t.name));
-  for (const n of model.nodes) {
-    for (const o of n.outputs) producer.set(o, n);
-    for (const i of n.inputs) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
-  }
-  for (const o of model.outputs) consumers.set(o.name, (consumers.get(o.name) ?? 0) + 1);
-  const isDefault = (n: OnnxNode | undefined) => !!n && (n.domain === "" || n.domain === "ai.onnx");
   /** The DequantizeLinear node producing `name`, if it is one. */
   const dq = (name: string | undefined) => {
     const n = name ? producer.get(name) : undefined;
-    return n && isDefault(n) && n.opType === "DequantizeLinear" ? n : undefined;
+    return n && isDefaultDomain(n) && n.opType === "DequantizeLinear" ? n : undefined;
   };
   const removed = new Set<OnnxNode>();
   const replacement = new Map<OnnxNode, OnnxNode>();
   for (const n of model.nodes) {
-    if (!isDefault(n) || (n.opType !== "Conv" && n.opType !== "MatMul")) continue;
+    if (!isDefaultDomain(n) || (n.opType !== "Conv" && n.opType !== "MatMul")) continue;
     const [dx, dw, db] = [dq(n.inputs[0]), dq(n.inputs[1]), n.inputs[2] ? dq(n.inputs[2]) : undefined];
     if (!dx || !dw || !constants.has(dw.inputs[0]) || (n.inputs[2] && (!db || !constants.has(db.inputs[0])))) continue;
     const out = n.outputs[0];
     if (consumers.get(out) !== 1) continue;
-    const q = model.nodes.find((m) => isDefault(m) && m.opType === "QuantizeLinear" && m.inputs[0] === out);
+    const q = model.nodes.find((m) => isDefaultDomain(m) && m.opType === "QuantizeLinear" && m.inputs[0] === out);
     if (!q) continue;
     const fused: OnnxNode = {
       opType: n.opType === "Conv" ? "QLinearConv" : "QLinearMatMul",
