@@ -430,6 +430,22 @@ function relayoutFilter(src: Int8Array, cout: number, cin: number, kh: number, k
   return dst;
 }
 
+/**
+ * A constant int8/uint8 weight operand with per-tensor or per-column (`columnAxis`, N columns) scales and
+ * zero points; a single scale or zero point beside a per-column other is repeated over the columns.
+ */
+function constantWeights(b: Value, values: NumericArray, sb: number[], zb: number[] | null, n: number, columnAxis: number): QTensor {
+  const perColumn = sb.length > 1 || (zb !== null && zb.length > 1);
+  const Ctor = b.dtype === "int8" ? Int8Array : Uint8Array;
+  return new QTensor({
+    dtype: b.dtype as "int8" | "uint8", shape: b.shape,
+    data: values instanceof Ctor ? values : Ctor.from(values),
+    scale: perColumn ? (sb.length > 1 ? sb : new Array(n).fill(sb[0])) : sb[0],
+    zeroPoint: zb ? (perColumn && zb.length === 1 ? new Array(n).fill(zb[0]) : zb) : undefined,
+    axis: perColumn ? columnAxis : null,
+  });
+}
+
 /** QLinearMatMul (requantized, ONNX fp32 semantics) and MatMulInteger (int32), with constant B. */
 function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   const a = im.logical(im.value(node, 0, "a"));
@@ -450,14 +466,7 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
     ? [num(1, "a_scale")!, num(2, "a_zero_point"), num(4, "b_scale")!, num(5, "b_zero_point"), num(6, "y_scale")!, num(7, "y_zero_point")]
     : [[1], num(2, "a_zero_point"), [1], num(3, "b_zero_point"), null, null];
   if (sa.length !== 1 || (za && za.length !== 1)) throw new UnsupportedError(`${describe(node)}: per-row quantization of a is not supported`);
-  const perColumn = sb.length > 1 || (zb !== null && zb.length > 1);
-  const weights = new QTensor({
-    dtype: b.dtype as "int8" | "uint8", shape: b.shape,
-    data: b.dtype === "int8" ? Int8Array.from(bValues) : Uint8Array.from(bValues),
-    scale: perColumn ? (sb.length > 1 ? sb : new Array(n).fill(sb[0])) : sb[0],
-    zeroPoint: zb ? (perColumn && zb.length === 1 ? new Array(n).fill(zb[0]) : zb) : undefined,
-    axis: perColumn ? b.shape.length - 1 : null,
-  });
+  const weights = constantWeights(b, bValues, sb, zb, n, b.shape.length - 1);
   const outDtype: TensorDType = qlinear ? (im.value(node, 7, "y_zero_point").dtype as TensorDType) : "int32";
   const m = a.shape[a.shape.length - 2];
   const batches = aBatch.reduce((p, q) => p * q, 1);
@@ -503,14 +512,7 @@ function qgemmNode(im: Importer, node: OnnxNode): void {
     bias = im.constant(node, 6, "C")!;
     if (c.dtype !== "int32" || bias.length !== n) throw new UnsupportedError(`${describe(node)}: C must be a constant int32 bias of ${n} values, got ${c.dtype} [${c.shape}]`);
   }
-  const perColumn = sb.length > 1 || (zb !== null && zb.length > 1);
-  const weights = new QTensor({
-    dtype: b.dtype as "int8" | "uint8", shape: b.shape,
-    data: bValues instanceof Int8Array || bValues instanceof Uint8Array ? bValues : b.dtype === "int8" ? Int8Array.from(bValues) : Uint8Array.from(bValues),
-    scale: perColumn ? (sb.length > 1 ? sb : new Array(n).fill(sb[0])) : sb[0],
-    zeroPoint: zb ? (perColumn && zb.length === 1 ? new Array(n).fill(zb[0]) : zb) : undefined,
-    axis: perColumn ? (transB ? 0 : 1) : null,
-  });
+  const weights = constantWeights(b, bValues, sb, zb, n, transB ? 0 : 1);
   const outDtype = im.value(node, 8, "y_zero_point").dtype;
   if (outDtype !== "int8" && outDtype !== "uint8") throw new UnsupportedError(`${describe(node)}: output ${outDtype}; only int8 and uint8`);
   const builder: NodeBuilder = (ctx) => {
