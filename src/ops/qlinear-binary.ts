@@ -6,6 +6,7 @@
 
 import type { NodeBuilder } from "../graph/node.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
+import { DTYPES } from "../tensor/dtype.js";
 import { broadcastIndices } from "./broadcast.js";
 import { elementCount } from "./graph-tensors.js";
 
@@ -41,7 +42,7 @@ export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): Node
  * formula once, then one lookup per element instead of four float roundings.
  */
 function resultTable(op: QLinearBinaryOp, p: QLinearBinaryParams, unsigned: boolean): Uint8Array {
-  const [min, max] = unsigned ? [0, 255] : [-128, 127];
+  const { min, max } = DTYPES[unsigned ? "uint8" : "int8"];
   const f = Math.fround;
   const sa = f(p.sa), sb = f(p.sb), sc = f(p.sc);
   const lo = min - p.zc, hi = max - p.zc;

@@ -4,6 +4,7 @@
 
 import type { NodeBuilder } from "../graph/node.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
+import { DTYPES } from "../tensor/dtype.js";
 
 export function qlinearGlobalAveragePool(p: { sx: number; zx: number; sy: number; zy: number; channelsLast: boolean }): NodeBuilder {
   return (ctx) => {
@@ -13,7 +14,7 @@ export function qlinearGlobalAveragePool(p: { sx: number; zx: number; sy: number
     const f = Math.fround;
     const scale = f(f(p.sx) / f(f(p.sy) * pixels));
     const unsigned = x.dtype === "uint8";
-    const [min, max] = unsigned ? [0, 255] : [-128, 127];
+    const { min, max } = DTYPES[unsigned ? "uint8" : "int8"];
     return {
       run: () => {
         const buffer = ctx.rt.bytes().buffer as ArrayBuffer;

@@ -5,6 +5,7 @@
 
 import type { NodeBuilder } from "../graph/node.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
+import { DTYPES } from "../tensor/dtype.js";
 import { elementCount } from "./graph-tensors.js";
 
 export interface LookupQuant {
@@ -14,7 +15,7 @@ export interface LookupQuant {
 /** The table of y-bytes by x-byte for a float32 function `fn` between two 8-bit quantizations. */
 export function lookupTable(q: LookupQuant, fn: (x: number) => number): Uint8Array {
   const f = Math.fround;
-  const [min, max] = q.unsigned ? [0, 255] : [-128, 127];
+  const { min, max } = DTYPES[q.unsigned ? "uint8" : "int8"];
   const table = new Uint8Array(256);
   for (let byte = 0; byte < 256; byte++) {
     const x = q.unsigned ? byte : (byte << 24) >> 24;

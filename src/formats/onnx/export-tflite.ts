@@ -10,6 +10,7 @@
 import { UnsupportedError, ShapeError, QuantParamError } from "../../errors.js";
 import { activationClamp, type FusedActivation } from "../../quant/activation.js";
 import { window1d } from "../../ops/conv-geometry.js";
+import { DTYPES } from "../../tensor/dtype.js";
 import { parseTflite, type TfliteModel, type TfliteOperator, type TfliteTensor } from "../tflite/model.js";
 import { ACTIVATIONS, PADDINGS } from "../tflite/schema.js";
 import { encodeModel, type GraphSpec, type TensorInit } from "./proto.js";
@@ -58,6 +59,11 @@ class Exporter {
     return name;
   }
 
+  /** A scalar initializer of an 8-bit type (its value already checked to lie in the type's range). */
+  scalar(name: string, dtype: QDType, v: number): string {
+    return this.init(name, dtype, [], dtype === "int8" ? Int8Array.of(v) : Uint8Array.of(v));
+  }
+
   set(t: TfliteTensor, v: Value): void {
     this.values.set(t.index, v);
   }
@@ -101,13 +107,12 @@ class Exporter {
     const dtype = qdtype(op, t);
     if (!q || q.scale.length !== 1) throw new UnsupportedError(`${this.where(op)}: ${t.name} needs one scale (per-tensor quantization)`);
     const zp = q.zeroPoint[0] ?? 0;
-    const [lo, hi] = dtype === "int8" ? [-128, 127] : [0, 255];
-    if (!(q.scale[0] > 0 && Number.isFinite(q.scale[0])) || !Number.isInteger(zp) || zp < lo || zp > hi) {
+    if (!(q.scale[0] > 0 && Number.isFinite(q.scale[0])) || !Number.isInteger(zp) || !inRange(zp, dtype)) {
       throw new QuantParamError(`${this.where(op)}: ${t.name} has scale ${q.scale[0]} and zero point ${zp}, not a valid ${dtype} quantization`);
     }
     const names: [string, string] = [
       this.init(`t${t.index}:scale`, "float32", [], Float32Array.of(q.scale[0])),
-      this.init(`t${t.index}:zp`, dtype, [], dtype === "int8" ? Int8Array.of(zp) : Uint8Array.of(zp)),
+      this.scalar(`t${t.index}:zp`, dtype, zp),
     ];
     this.quantNames.set(t.index, names);
     return names;
@@ -122,17 +127,19 @@ class Exporter {
     const dtype = qdtype(op, y);
     const q = y.quantization!;
     const { min, max } = activationClamp(act, q.scale[0], q.zeroPoint[0] ?? 0, dtype);
-    const full = dtype === "int8" ? min === -128 && max === 127 : min === 0 && max === 255;
+    const full = min === DTYPES[dtype].min && max === DTYPES[dtype].max;
     if (full) {
       produce(name);
     } else {
       produce(`${name}:preact`);
-      const bound = (v: number, what: string) => this.init(`${name}:${what}`, dtype, [], dtype === "int8" ? Int8Array.of(v) : Uint8Array.of(v));
-      this.nodes.push({ opType: "Clip", inputs: [`${name}:preact`, bound(min, "min"), bound(max, "max")], outputs: [name] });
+      const bounds = [this.scalar(`${name}:min`, dtype, min), this.scalar(`${name}:max`, dtype, max)];
+      this.nodes.push({ opType: "Clip", inputs: [`${name}:preact`, ...bounds], outputs: [name] });
     }
     this.set(y, { name, nchw });
   }
 }
+
+const inRange = (v: number, dtype: QDType) => v >= DTYPES[dtype].min && v <= DTYPES[dtype].max;
 
 function qdtype(op: TfliteOperator, t: TfliteTensor): QDType {
   if (t.type !== "int8" && t.type !== "uint8") throw new UnsupportedError(`op ${op.index} (${op.op}): ${t.name} is ${t.type}; only int8 and uint8 activations export`);
@@ -262,12 +269,12 @@ const HANDLERS: Record<string, Handler> = {
     const onnxPads = [...order.map((a) => pads[2 * a]), ...order.map((a) => pads[2 * a + 1])];
     const dtype = qdtype(op, x);
     const zp = y.quantization?.zeroPoint[0] ?? 0; // TFLite pads quantized tensors with the output zero point
-    if (zp < (dtype === "int8" ? -128 : 0) || zp > (dtype === "int8" ? 127 : 255)) throw new QuantParamError(`${ex.where(op)}: zero point ${zp} of ${y.name} is outside ${dtype}`);
+    if (!inRange(zp, dtype)) throw new QuantParamError(`${ex.where(op)}: zero point ${zp} of ${y.name} is outside ${dtype}`);
     const base = `t${y.index}`;
     const inputs = [
       nchw ? ex.nchw(op, 0) : ex.plain(op, 0),
       ex.init(`${base}:pads`, "int64", [2 * rank], BigInt64Array.from(onnxPads.map(BigInt))),
-      ex.init(`${base}:value`, dtype, [], dtype === "int8" ? Int8Array.of(zp) : Uint8Array.of(zp)),
+      ex.scalar(`${base}:value`, dtype, zp),
     ];
     ex.nodes.push({ opType: "Pad", inputs, outputs: [base] });
     ex.set(y, { name: base, nchw });

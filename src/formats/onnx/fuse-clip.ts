@@ -6,6 +6,7 @@
 
 import type { OnnxModel, OnnxNode } from "./proto.js";
 import { graphUses, isDefaultDomain } from "./graph-uses.js";
+import { DTYPES } from "../../tensor/dtype.js";
 
 /** The attribute carrying the fused bounds, [min, max]; not an ONNX attribute, never written to files. */
 export const FUSED_CLIP_ATTR = "dyad.clip";
@@ -27,8 +28,8 @@ export function fuseConvClip(model: OnnxModel): OnnxNode[] {
     if (consumers.get(clip.inputs[0]) !== 1) continue;
     const [min, max] = [bound(clip.inputs[1]), bound(clip.inputs[2])];
     if (min === undefined || max === undefined) continue;
-    const dtype = initial.get(conv.inputs[7] ?? "")?.dtype ?? "uint8";
-    const [lo, hi] = [min ?? (dtype === "int8" ? -128 : 0), max ?? (dtype === "int8" ? 127 : 255)];
+    const range = DTYPES[initial.get(conv.inputs[7] ?? "")?.dtype === "int8" ? "int8" : "uint8"];
+    const [lo, hi] = [min ?? range.min, max ?? range.max];
     if (lo > hi) continue;
     replacement.set(conv, { ...conv, outputs: [clip.outputs[0]], attrs: { ...conv.attrs, [FUSED_CLIP_ATTR]: [lo, hi] } });
     removed.add(clip);

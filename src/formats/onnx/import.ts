@@ -11,6 +11,7 @@
 
 import { ModelFormatError, UnsupportedError, ShapeError } from "../../errors.js";
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
+import { DTYPES } from "../../tensor/dtype.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import { MatMul } from "../../ops/matmul.js";
 import { reshape, transpose, pad } from "../../ops/data-movement.js";
@@ -215,7 +216,7 @@ const OPS: Record<string, Handler> = {
   Clip: (im, node) => {
     const x = im.value(node, 0, "input");
     if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Clip`);
-    const [lo, hi] = x.dtype === "uint8" ? [0, 255] : [-128, 127];
+    const { min: lo, max: hi } = DTYPES[x.dtype];
     for (const [i, role] of [[1, "min"], [2, "max"]] as const) {
       if (node.inputs[i] && im.value(node, i, role).dtype !== x.dtype) throw new ShapeError(`${describe(node)}: ${role} must be ${x.dtype} like the input`);
     }
