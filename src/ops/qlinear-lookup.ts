@@ -1,4 +1,5 @@
-// 8-bit elementwise functions as a 256-entry table: com.microsoft QLinearLeakyRelu. onnxruntime builds the
+// 8-bit elementwise functions as a 256-entry table: com.microsoft QLinearLeakyRelu, QLinearConcat's
+// requantization, and ONNX Clip on int8/uint8 (a clamp in the integer domain). onnxruntime builds the
 // same table (contrib_ops/cpu/qlinear_lookup_table.cc, QlinearBuildLookupTable): each input byte dequantized
 // in float32, the function applied in float32, then MlasQuantizeLinear (half to even of v / y_scale, plus
 // the zero point, saturated). Checked bit for bit against onnxruntime-web.
@@ -29,6 +30,11 @@ export function lookupTable(q: LookupQuant, fn: (x: number) => number): Uint8Arr
 export function leakyReluTable(q: LookupQuant, alpha: number): Uint8Array {
   const a = Math.fround(alpha);
   return lookupTable(q, (x) => (x >= 0 ? x : a * x));
+}
+
+/** ONNX Clip of 8-bit integers: with min > max every element becomes max, which min(max, max(min, v)) gives. */
+export function clampTable(min: number, max: number, unsigned: boolean): Uint8Array {
+  return Uint8Array.from({ length: 256 }, (_, byte) => Math.min(max, Math.max(min, unsigned ? byte : (byte << 24) >> 24)) & 0xff);
 }
 
 /** y[i] = table[x[i]] over raw bytes, for any 8-bit dtype. */

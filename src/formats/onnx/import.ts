@@ -15,7 +15,6 @@ import { DTYPES } from "../../tensor/dtype.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import { MatMul } from "../../ops/matmul.js";
 import { reshape, transpose, pad } from "../../ops/data-movement.js";
-import { clip } from "../../ops/clip.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
@@ -23,7 +22,7 @@ import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
-import { qlinearLookup, leakyReluTable, lookupTable } from "../../ops/qlinear-lookup.js";
+import { qlinearLookup, leakyReluTable, lookupTable, clampTable } from "../../ops/qlinear-lookup.js";
 import { qlinearConcat } from "../../ops/qlinear-concat.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
@@ -221,7 +220,7 @@ const OPS: Record<string, Handler> = {
       if (node.inputs[i] && im.value(node, i, role).dtype !== x.dtype) throw new ShapeError(`${describe(node)}: ${role} must be ${x.dtype} like the input`);
     }
     const min = im.constant(node, 1, "min", true)?.[0] ?? lo, max = im.constant(node, 2, "max", true)?.[0] ?? hi;
-    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], clip(min, max));
+    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(clampTable(min, max, x.dtype === "uint8")));
     im.linkQuant(x, y);
   },
   Pad: (im, node) => {
