@@ -12,6 +12,10 @@ export async function measureInRounds(tasks, quick) {
     await bench.run();
     for (const task of bench.tasks) perRound.get(task.name).push(task.result.latency.p50);
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   return tasks.map(([name]) => [name, median(perRound.get(name))]);
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(xs) {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
 }

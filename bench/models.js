@@ -3,13 +3,13 @@
 // to ONNX by dyad, one file for both engines: dyad and onnxruntime-web (one thread) side by side in this
 // process for the median, and each started cold in fresh processes for the time to a first result.
 
-import { existsSync, readFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tfliteToOnnx } from "../dist/node.js";
-import { measureInRounds } from "./measure.js";
+import { measureInRounds, median } from "./measure.js";
 
 const DIR = new URL("../../shared/corpora/tflm/mobilenet_v2/", import.meta.url);
 
@@ -48,7 +48,6 @@ export async function benchModels({ dyad, ort, quick, log }) {
 }
 
 const CHILD = fileURLToPath(new URL("./model-first-result.js", import.meta.url));
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Cold starts in fresh processes; medians of each field. */
 function coldStarts(engine, file, inputFile, runs) {
@@ -89,7 +88,12 @@ async function benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log }) {
   log?.("model mobilenet_v2 (onnx)");
 
   const runs = quick ? 1 : 3;
-  const cold = { dyad: coldStarts("dyad", file, inputFile, runs), ort: coldStarts("ort", file, inputFile, runs) };
+  let cold;
+  try {
+    cold = { dyad: coldStarts("dyad", file, inputFile, runs), ort: coldStarts("ort", file, inputFile, runs) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   log?.("model mobilenet_v2 (onnx, cold starts)");
   const sameAcross = cold.dyad.hashes.size === 1 && cold.ort.hashes.size === 1 && [...cold.dyad.hashes][0] === [...cold.ort.hashes][0];
   const coldLine = (name, c) =>
