@@ -78,11 +78,10 @@ export interface OnnxTensor {
   dims: number[];
   /**
    * Element values (4-bit types unpacked), or null for dtypes this reader does not decode. 8- to 32-bit
-   * integers and floats from raw_data stay typed arrays: weights run to millions of elements.
+   * integers and floats from raw_data stay typed arrays: weights run to millions of elements. float32 is
+   * always a Float32Array, so its exact bits are kept.
    */
   values: NumericArray | null;
-  /** Float outputs keep their exact float32 bits here. */
-  f32: Float32Array | null;
 }
 
 export interface OnnxNode {
@@ -123,11 +122,9 @@ function tensorFromObject(t: Record<string, unknown>): OnnxTensor {
   const raw = t.rawData as Uint8Array;
   const hasRaw = raw && raw.length > 0;
   let values: NumericArray | null = null;
-  let f32: Float32Array | null = null;
   switch (dtype) {
     case "float32":
-      f32 = hasRaw ? new Float32Array(aligned(raw, 4 * count), 0, count) : Float32Array.from(t.floatData as number[]);
-      values = f32;
+      values = hasRaw ? new Float32Array(aligned(raw, 4 * count), 0, count) : Float32Array.from(t.floatData as number[]);
       break;
     case "int64":
       values = hasRaw
@@ -151,7 +148,7 @@ function tensorFromObject(t: Record<string, unknown>): OnnxTensor {
       values = null;
   }
   if (values && values.length !== count) values = null; // a tensor whose data does not match its dims
-  return { name: t.name as string, dtype, dims, values, f32 };
+  return { name: t.name as string, dtype, dims, values };
 }
 
 export interface OnnxValueInfo {
