@@ -8,11 +8,11 @@
 // reports how many output elements differ on a sample input.
 
 import { UnsupportedError, ShapeError, QuantParamError } from "../../errors.js";
-import { activationClamp, type FusedActivation } from "../../quant/activation.js";
+import { activationClamp } from "../../quant/activation.js";
 import { window1d } from "../../ops/conv-geometry.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { parseTflite, type TfliteModel, type TfliteOperator, type TfliteTensor } from "../tflite/model.js";
-import { ACTIVATIONS, PADDINGS } from "../tflite/schema.js";
+import { fusedActivation, padding } from "../tflite/options.js";
 import { encodeModel, type GraphSpec, type TensorInit } from "./proto.js";
 
 type Node = GraphSpec["nodes"][number];
@@ -26,7 +26,6 @@ interface Value {
 
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 const NCHW_TO_NHWC = [0, 2, 3, 1];
-const FUSED: Record<string, FusedActivation> = { NONE: "none", RELU: "relu", RELU6: "relu6", RELU_N1_TO_1: "relu_n1_to_1" };
 
 class Exporter {
   readonly nodes: Node[] = [];
@@ -120,9 +119,7 @@ class Exporter {
 
   /** Emits `producer` into a fresh name, then the fused activation as a Clip, into `y`. */
   activation(op: TfliteOperator, y: TfliteTensor, nchw: boolean, produce: (out: string) => void): void {
-    const code = (op.options.fused_activation_function as number | undefined) ?? 0;
-    const act = FUSED[ACTIVATIONS[code]];
-    if (!act) throw new UnsupportedError(`${this.where(op)}: fused activation ${ACTIVATIONS[code] ?? code} has no ONNX form`);
+    const act = fusedActivation(op);
     const name = `t${y.index}`;
     const dtype = qdtype(op, y);
     const q = y.quantization!;
@@ -148,14 +145,13 @@ function qdtype(op: TfliteOperator, t: TfliteTensor): QDType {
 
 /** Explicit ONNX pads [top, left, bottom, right] for TFLite's SAME/VALID. */
 function convPads(op: TfliteOperator, x: TfliteTensor, kh: number, kw: number): number[] {
-  const padding = PADDINGS[op.options.padding as number];
-  if (!padding) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${op.options.padding} is not SAME or VALID`);
+  const mode = padding(op);
   const o = op.options;
   const [sh, sw, dh, dw] = [o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor] as number[];
   const one = (size: number, k: number, s: number, d: number) => {
-    const w = window1d(padding, size, k, s, d, `op ${op.index} (${op.op})`);
+    const w = window1d(mode, size, k, s, d, `op ${op.index} (${op.op})`);
     const total = Math.max(0, (w.out - 1) * s + (k - 1) * d + 1 - size);
-    return [w.padBefore, padding === "SAME" ? total - w.padBefore : 0];
+    return [w.padBefore, mode === "SAME" ? total - w.padBefore : 0];
   };
   const [top, bottom] = one(x.shape[1], kh, sh, dh);
   const [left, right] = one(x.shape[2], kw, sw, dw);

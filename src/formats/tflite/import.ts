@@ -4,7 +4,6 @@
 import { UnsupportedError } from "../../errors.js";
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import type { NodeBuilder } from "../../graph/node.js";
-import type { FusedActivation } from "../../quant/activation.js";
 import { fullyConnected } from "../../ops/fully-connected.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
@@ -21,32 +20,18 @@ import { transposeConv } from "../../ops/transpose-conv.js";
 import { softmax } from "../../ops/softmax.js";
 import type { TfliteSubgraph } from "./model.js";
 import type { TfliteModel, TfliteOperator, TfliteTensor } from "./model.js";
-import { ACTIVATIONS, PADDINGS } from "./schema.js";
+import { fusedActivation, padding } from "./options.js";
 
 const DTYPES: Partial<Record<TfliteTensor["type"], TensorDType>> = {
   int8: "int8", uint8: "uint8", int16: "int16", int32: "int32", int64: "int64", float32: "float32", bool: "bool",
 };
-
-function activation(op: TfliteOperator): FusedActivation {
-  const code = op.options.fused_activation_function as number;
-  const name = ACTIVATIONS[code];
-  const supported: Record<string, FusedActivation> = { NONE: "none", RELU: "relu", RELU6: "relu6", RELU_N1_TO_1: "relu_n1_to_1" };
-  if (!supported[name]) throw new UnsupportedError(`op ${op.index} (${op.op}): fused activation ${name ?? code} is not supported`);
-  return supported[name];
-}
-
-function padding(op: TfliteOperator): "SAME" | "VALID" {
-  const p = PADDINGS[op.options.padding as number];
-  if (!p) throw new UnsupportedError(`op ${op.index} (${op.op}): padding ${op.options.padding} is not SAME or VALID`);
-  return p;
-}
 
 function convOptions(op: TfliteOperator): Conv2DOptions {
   const o = op.options;
   return {
     padding: padding(op),
     strideH: o.stride_h as number, strideW: o.stride_w as number,
-    dilationH: o.dilation_h_factor as number, dilationW: o.dilation_w_factor as number, activation: activation(op),
+    dilationH: o.dilation_h_factor as number, dilationW: o.dilation_w_factor as number, activation: fusedActivation(op),
   };
 }
 
@@ -54,7 +39,7 @@ function poolOptions(op: TfliteOperator): PoolOptions {
   const o = op.options;
   return {
     padding: padding(op), strideH: o.stride_h as number, strideW: o.stride_w as number,
-    filterH: o.filter_height as number, filterW: o.filter_width as number, activation: activation(op),
+    filterH: o.filter_height as number, filterW: o.filter_width as number, activation: fusedActivation(op),
   };
 }
 
@@ -64,20 +49,20 @@ function addOp(op: TfliteOperator, g: TfliteSubgraph): NodeBuilder {
   const out = g.tensors[op.outputs[0]];
   const same = (x?: TfliteTensor) => !!x && !x.data && x.shape.length === out.shape.length && x.shape.every((d, i) => d === out.shape[i]);
   const pot = op.options.pot_scale_int16 as boolean;
-  return same(a) && same(b) ? add(activation(op), pot) : binary("ADD", activation(op), pot);
+  return same(a) && same(b) ? add(fusedActivation(op), pot) : binary("ADD", fusedActivation(op), pot);
 }
 
 /** Builtin name -> builder. One line per operator. */
 export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) => NodeBuilder> = {
   FULLY_CONNECTED: (op) => {
     if (op.options.weights_format !== 0) throw new UnsupportedError(`op ${op.index} (FULLY_CONNECTED): shuffled weights are not supported`);
-    return fullyConnected(activation(op));
+    return fullyConnected(fusedActivation(op));
   },
   CONV_2D: (op) => conv2d(convOptions(op)),
   DEPTHWISE_CONV_2D: (op) => depthwiseConv2d({ ...convOptions(op), depthMultiplier: op.options.depth_multiplier as number }),
   ADD: addOp,
-  SUB: (op) => binary("SUB", activation(op), op.options.pot_scale_int16 as boolean),
-  MUL: (op) => binary("MUL", activation(op)),
+  SUB: (op) => binary("SUB", fusedActivation(op), op.options.pot_scale_int16 as boolean),
+  MUL: (op) => binary("MUL", fusedActivation(op)),
   AVERAGE_POOL_2D: (op) => pool("average", poolOptions(op)),
   MAX_POOL_2D: (op) => pool("max", poolOptions(op)),
   CONCATENATION: (op) => concatenation(op.options.axis as number),
@@ -93,7 +78,7 @@ export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) 
   HARD_SWISH: () => hardSwish(),
   SOFTMAX: (op) => softmax(op.options.beta as number),
   TRANSPOSE_CONV: (op) => transposeConv({
-    padding: padding(op), strideH: op.options.stride_h as number, strideW: op.options.stride_w as number, activation: activation(op),
+    padding: padding(op), strideH: op.options.stride_h as number, strideW: op.options.stride_w as number, activation: fusedActivation(op),
   }),
   LEAKY_RELU: (op) => leakyRelu(op.options.alpha as number),
   STRIDED_SLICE: (op) => stridedSlice({
