@@ -4,6 +4,7 @@
 // twice the larger input scale, the sum by that over (2^shift * output scale), all computed in double and
 // quantized with QuantizeMultiplier (multipliers below one).
 
+import { sameShape } from "../tensor/shape.js";
 import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
@@ -19,8 +20,7 @@ export function add(activation: FusedActivation, potScaleInt16 = false): NodeBui
     const int16 = y.dtype === "int16";
     if (int16 && potScaleInt16) throw new UnsupportedError("int16 ADD with power-of-two scales (pot_scale_int16) is not supported yet");
     const LEFT_SHIFT = int16 ? 15 : 20;
-    const same = (s: readonly number[], t: readonly number[]) => s.length === t.length && s.every((d, i) => d === t[i]);
-    if (!same(a.shape, b.shape) || !same(a.shape, y.shape)) {
+    if (!sameShape(a.shape, b.shape) || !sameShape(a.shape, y.shape)) {
       throw new UnsupportedError(`broadcasting ADD ([${a.shape}] + [${b.shape}] -> [${y.shape}]) is not supported yet`);
     }
     if (a.data || b.data) throw new UnsupportedError("ADD of a constant tensor is not supported yet");

@@ -4,6 +4,7 @@
 // each product, the sum and the quotient rounded to float32; clamped to the type's range less zc; nearbyint,
 // i.e. half to even, of the value plus zc). Checked bit for bit against onnxruntime-web.
 
+import { sameShape } from "../tensor/shape.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
 import { DTYPES } from "../tensor/dtype.js";
@@ -19,7 +20,7 @@ export interface QLinearBinaryParams {
 export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): NodeBuilder {
   return (ctx) => {
     const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.output(0, "C");
-    const same = a.shape.join() === c.shape.join() && b.shape.join() === c.shape.join();
+    const same = sameShape(a.shape, c.shape) && sameShape(b.shape, c.shape);
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
     const table = resultTable(op, p, c.dtype === "uint8");
     const total = elementCount(c), na = elementCount(a), nb = elementCount(b);

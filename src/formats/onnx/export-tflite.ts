@@ -7,6 +7,7 @@
 // 32-bit fixed-point multiplier and shift. The two differ by 1 on a few elements per layer; `dyad convert`
 // reports how many output elements differ on a sample input.
 
+import { sameShape } from "../../tensor/shape.js";
 import { UnsupportedError, ShapeError, QuantParamError } from "../../errors.js";
 import { activationClamp } from "../../quant/activation.js";
 import { window1d } from "../../ops/conv-geometry.js";
@@ -234,7 +235,7 @@ const HANDLERS: Record<string, Handler> = {
   ADD: (ex, op, y) => {
     const a = ex.tensor(op, 0), b = ex.tensor(op, 1);
     // Same shapes: elementwise in any order, so keep NCHW if either side has it; broadcasts: TFLite's order.
-    const nchw = a.shape.length === 4 && String(a.shape) === String(b.shape) && (ex.value(op, 0).nchw || ex.value(op, 1).nchw);
+    const nchw = a.shape.length === 4 && sameShape(a.shape, b.shape) && (ex.value(op, 0).nchw || ex.value(op, 1).nchw);
     const va = nchw ? ex.nchw(op, 0) : ex.plain(op, 0), vb = nchw ? ex.nchw(op, 1) : ex.plain(op, 1);
     const inputs = [va, ...ex.quant(op, a), vb, ...ex.quant(op, b), ...ex.quant(op, y)];
     ex.activation(op, y, nchw, (out) => ex.nodes.push({ opType: "QLinearAdd", domain: "com.microsoft", inputs, outputs: [out] }));

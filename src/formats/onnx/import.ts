@@ -9,6 +9,7 @@
 // forward. Each conversion is made once per value. Elementwise per-tensor ops keep the layout they are given.
 // Any op not listed fails at load, naming the node, its op type and domain.
 
+import { sameShape } from "../../tensor/shape.js";
 import { ModelFormatError, UnsupportedError, ShapeError } from "../../errors.js";
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import { DTYPES } from "../../tensor/dtype.js";
@@ -339,7 +340,7 @@ function qlinearBinaryNode(im: Importer, node: OnnxNode, op: QLinearBinaryOp): v
   const [sa, za, sb, zb, sc, zc] = [num(1, "A_scale")!, num(2, "A_zero_point"), num(4, "B_scale")!, num(5, "B_zero_point"), num(6, "C_scale")!, num(7, "C_zero_point")];
   if (a.dtype !== b.dtype || (a.dtype !== "int8" && a.dtype !== "uint8")) throw new UnsupportedError(`${describe(node)}: inputs ${a.dtype} and ${b.dtype}; only matching int8 or uint8`);
   // Same shape and memory order: elementwise as stored. Otherwise broadcast in ONNX's order.
-  const same = a.layout === b.layout && a.shape.join() === b.shape.join();
+  const same = a.layout === b.layout && sameShape(a.shape, b.shape);
   if (!same) [a, b] = [im.logical(a), im.logical(b)];
   const rank = Math.max(a.shape.length, b.shape.length);
   const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
@@ -460,7 +461,7 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   if (a.shape[a.shape.length - 1] !== k) throw new ShapeError(`${describe(node)}: [${a.shape}] x [${b.shape}] do not chain`);
   const bBatch = b.shape.slice(0, -2);
   const aBatch = a.shape.slice(0, -2);
-  if (bBatch.length > 0 && bBatch.join(",") !== aBatch.join(",")) throw new UnsupportedError(`${describe(node)}: batched B must match A's batch`);
+  if (bBatch.length > 0 && !sameShape(bBatch, aBatch)) throw new UnsupportedError(`${describe(node)}: batched B must match A's batch`);
   const num = (i: number, role: string) => im.constant(node, i, role, true);
   const [sa, za, sb, zb, sy, zy] = qlinear
     ? [num(1, "a_scale")!, num(2, "a_zero_point"), num(4, "b_scale")!, num(5, "b_zero_point"), num(6, "y_scale")!, num(7, "y_zero_point")]

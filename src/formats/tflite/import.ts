@@ -1,6 +1,7 @@
 // TFLite -> dyad graph: tensors become GraphTensors, operators go through a registry of builders keyed by
 // builtin name. No math here. Anything unsupported fails at load, naming the op, its index and what is missing.
 
+import { sameShape } from "../../tensor/shape.js";
 import { UnsupportedError } from "../../errors.js";
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import type { NodeBuilder } from "../../graph/node.js";
@@ -47,7 +48,7 @@ function poolOptions(op: TfliteOperator): PoolOptions {
 function addOp(op: TfliteOperator, g: TfliteSubgraph): NodeBuilder {
   const [a, b] = op.inputs.map((i) => g.tensors[i]);
   const out = g.tensors[op.outputs[0]];
-  const same = (x?: TfliteTensor) => !!x && !x.data && x.shape.length === out.shape.length && x.shape.every((d, i) => d === out.shape[i]);
+  const same = (x?: TfliteTensor) => !!x && !x.data && sameShape(x.shape, out.shape);
   const pot = op.options.pot_scale_int16 as boolean;
   return same(a) && same(b) ? add(fusedActivation(op), pot) : binary("ADD", fusedActivation(op), pot);
 }
