@@ -20,3 +20,5 @@ export {
   s32_requant_tflite_scalar, s32_requant_tflite_simd, s32_requant_single_scalar, s32_requant_single_simd,
   s32_requant_fp32_scalar, s32_requant_fp32_simd,
 } from "./requant-array";
+export { s16_s16_gemm_s32_4x8c2_simd, s16_panel_bytes } from "./gemm/s16-gemm-4x8c2";
+export { s8_winograd_input_i16, s32_winograd_output_tflite, s32_winograd_output_fp32 } from "./conv/s8-winograd";

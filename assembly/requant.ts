@@ -82,14 +82,22 @@
   return v128.shuffle<i32>(lo, hi, 0, 2, 4, 6);
 }
 
+/**
+ * The low 32 bits of (x >> 31) for the 64-bit lanes of two vectors, packed into one i32x4 (lanes lo0 lo1 hi0
+ * hi1). Those are bits 31..62 of x, i.e. the high half of x << 1: a left shift is one instruction on x64 while
+ * V8 emulates the 64-bit arithmetic right shift with several.
+ */
+// @ts-ignore: decorator
+@inline function pack_shr31(lo: v128, hi: v128): v128 {
+  return v128.shuffle<i32>(i64x2.shl(lo, 1), i64x2.shl(hi, 1), 1, 3, 5, 7);
+}
+
 /** SRDHM on four lanes with a scalar multiplier. */
 // @ts-ignore: decorator
 @inline export function srdhm_x4(a: v128, m: i32): v128 {
   const vm = i32x4.splat(m);
   const round = i64x2.splat(1 << 30);
-  const lo = i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(a, vm), round), 31);
-  const hi = i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(a, vm), round), 31);
-  const r = pack_low32(lo, hi);
+  const r = pack_shr31(i64x2.add(i64x2.extmul_low_i32x4_s(a, vm), round), i64x2.add(i64x2.extmul_high_i32x4_s(a, vm), round));
   if (m != i32.MIN_VALUE) return r;
   const overflow = i32x4.eq(a, i32x4.splat(i32.MIN_VALUE));
   return v128.bitselect(i32x4.splat(i32.MAX_VALUE), r, overflow);
@@ -151,28 +159,37 @@
 
 /**
  * Mode `tflite` with a different multiplier and shift in each lane (per-channel ops whose channels are the
- * lanes). Parameters at `q`, five vectors of four int32, each at q + 32*i (the next four lanes follow at
- * q + 16): multiplier, 2^left, 2^(31 - right) (0 when right is 0), (2^right) - 1, and -1 where right is 0.
- * The right shift x >> r is computed as (x * 2^(31-r)) >> 31 on 64-bit lanes, exact for r >= 1.
+ * lanes). Parameters at `q`, eight vectors of four int32, each at q + 32*i (the next four lanes follow at
+ * q + 16): 0 multiplier, 1 2^left; for the narrow route 2 the clamp bound L = 2^(right + 9), 3 -L,
+ * 4 f = 2^(rmax - right), 5 f * 2^(right - 1) and 6 -f (both 0 where right is 0); otherwise 2
+ * 2^(31 - right) (0 where right is 0), 3 -1 where right is 0, 4 (2^right) - 1, 5 ((2^right) - 1) >> 1.
+ * `left` false (no lane shifts left, the usual case: multipliers below 1) skips the left-shift multiply.
+ *
+ * After SRDHM, RoundingDivideByPOT(y, right) (gemmlowp: half away from zero) needs a shift per lane, which
+ * SIMD lacks. Two routes:
+ * - `narrow` (every right shift at most 21, scalar rmax the largest): y is first clamped to [-L, L], which
+ *   changes no output (past L the result is at least 2^9 in magnitude and saturates either way); then
+ *   floor((y + 2^(right-1) - [y < 0]) / 2^right), which is RoundingDivideByPOT, is computed as
+ *   (y * f + f * 2^(right-1) - [y < 0] * f) >> rmax, exact since |y * f| <= 2^(rmax + 9) <= 2^30.
+ * - otherwise the floor is (y * 2^(31 - right)) >> 31 on 64-bit lanes (exact for right >= 1; where right is
+ *   0 that product is 0 and y itself is added back), plus one where the remainder passes the threshold.
  */
 // @ts-ignore: decorator
-@inline export function requant_tflite_lanes(acc: v128, q: usize): v128 {
-  const m = v128.load(q), lmul = v128.load(q, 32), rpow = v128.load(q, 64), rmask = v128.load(q, 96), rzero = v128.load(q, 128);
-  const x = i32x4.mul(acc, lmul); // acc << left, wrapping like the C code
+@inline export function requant_tflite_lanes(acc: v128, q: usize, left: bool, narrow: bool, rmax: i32): v128 {
+  const m = v128.load(q);
+  const x = left ? i32x4.mul(acc, v128.load(q, 32)) : acc; // acc << left, wrapping like the C code
   const round = i64x2.splat(1 << 30);
   // SRDHM; multipliers are non-negative, so INT32_MIN * INT32_MIN cannot occur.
-  const y = pack_low32(
-    i64x2.shr_s(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), round), 31),
-    i64x2.shr_s(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), round), 31),
-  );
-  const floor = pack_low32(
-    i64x2.shr_s(i64x2.extmul_low_i32x4_s(y, rpow), 31),
-    i64x2.shr_s(i64x2.extmul_high_i32x4_s(y, rpow), 31),
-  );
-  const remainder = v128.and(y, rmask);
-  const threshold = i32x4.sub(i32x4.shr_s(rmask, 1), i32x4.shr_s(y, 31));
-  const rounded = i32x4.sub(floor, i32x4.gt_s(remainder, threshold));
-  return v128.bitselect(y, rounded, rzero);
+  const srdhm = pack_shr31(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), round), i64x2.add(i64x2.extmul_high_i32x4_s(x, m), round));
+  if (narrow) {
+    const y = i32x4.max_s(i32x4.min_s(srdhm, v128.load(q, 64)), v128.load(q, 96));
+    const scaled = i32x4.add(i32x4.mul(y, v128.load(q, 128)), v128.load(q, 160));
+    return i32x4.shr_s(i32x4.add(scaled, v128.and(i32x4.shr_s(y, 31), v128.load(q, 192))), rmax);
+  }
+  const y = srdhm, rpow = v128.load(q, 64);
+  const floor = i32x4.add(pack_shr31(i64x2.extmul_low_i32x4_s(y, rpow), i64x2.extmul_high_i32x4_s(y, rpow)), v128.and(y, v128.load(q, 96)));
+  const rmask = v128.load(q, 128), threshold = i32x4.sub(v128.load(q, 160), i32x4.shr_s(y, 31));
+  return i32x4.sub(floor, i32x4.gt_s(v128.and(y, rmask), threshold));
 }
 
 // ---- Mode selection for kernels (compile-time constants after inlining) ---------------------------------

@@ -12,6 +12,7 @@ import { convTensors, constantArray, constantQTensor, expectDType, expectQuant }
 import { window2d, type Padding } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
+import { conv2dWinograd, winogradEligible } from "./conv2d-winograd.js";
 
 /** Bytes of im2col rows converted at a time (about half of L2). */
 const IM2COL_BLOCK_BYTES = 256 << 10;
@@ -56,6 +57,7 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     const xq = expectQuant(x, "input"), yq = expectQuant(y, "output");
     // TFLite int8 filters are symmetric; the im2col path has no per-row correction for filter zero points.
     if (expectQuant(w, "filter").zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
+    if (winogradEligible(o, kh, kw, cin)) return conv2dWinograd(ctx, o, row, col);
     const k = kh * kw * cin;
     const dtype = x.dtype as "int8" | "uint8";
     const mm = new MatMul(ctx.rt, {

@@ -12,6 +12,7 @@ import { convTensors, constantArray, expectQuant, elementCount } from "./graph-t
 import { window2d, type Window1D } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { requantTflite16x8 } from "../quant/requant.js";
+import { tfliteLanes, fp32Lanes } from "../quant/lane-multipliers.js";
 import { outputClamp, type Conv2DOptions } from "./conv2d.js";
 
 /** The depth multiplier comes from the shapes (filter channels / input channels), as TFLite derives it. */
@@ -56,42 +57,25 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
       }
       folded[ch] = biasIn[ch] - zx * sum;
     }
-    // Per-lane requantization parameters (assembly/requant.ts, requant_tflite_lanes).
-    const lanes = new Int32Array(blocks * 40);
-    const scales = new Float32Array(lanes.buffer);
-    for (let ch = 0; ch < blocks * 8; ch++) {
-      const base = (ch >> 3) * 40 + (ch & 7);
-      const sw = ch < oc ? wq.scale[wq.scale.length === 1 ? 0 : ch] : 0;
-      if (mode === "fp32") {
-        scales[base] = ch < oc ? fp32Multiplier(xq.scale[0], sw, yq.scale[0]) : 0;
-        continue;
-      }
-      let m = 0, shift = 0;
-      if (ch < oc) {
-        const q = quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(sw)) / Math.fround(yq.scale[0]));
-        m = q.multiplier;
-        shift = q.shift;
-      }
-      const left = Math.max(shift, 0), right = Math.max(-shift, 0);
-      lanes[base] = m;
-      lanes[base + 8] = 2 ** left | 0;
-      lanes[base + 16] = right > 0 ? 2 ** (31 - right) : 0;
-      lanes[base + 24] = right === 31 ? 0x7fffffff : (1 << right) - 1;
-      lanes[base + 32] = right === 0 ? -1 : 0;
-    }
+    // Per-lane requantization parameters: float scales (fp32), or TFLite's multipliers and shifts.
+    const scaleOf = (ch: number) => wq.scale[wq.scale.length === 1 ? 0 : ch];
+    const requant = mode === "fp32"
+      ? { lanes: fp32Lanes(Array.from({ length: oc }, (_, ch) => fp32Multiplier(xq.scale[0], scaleOf(ch), yq.scale[0]))), variant: 0, rmax: 0 }
+      : tfliteLanes(Array.from({ length: oc }, (_, ch) =>
+        quantizeMultiplier((Math.fround(xq.scale[0]) * Math.fround(scaleOf(ch))) / Math.fround(yq.scale[0]))));
     const clamp = outputClamp(o, yq.scale[0], yq.zeroPoint[0], x.dtype as "int8" | "uint8");
     // The padded input covers exactly the windows' extent: rows -padTop .. Hp - padTop - 1.
     const hp = (row.out - 1) * o.strideH + (kh - 1) * o.dilationH + 1;
     const wp = (col.out - 1) * o.strideW + (kw - 1) * o.dilationW + 1;
     const params = Int32Array.of(hp, wp, oc, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, row.out, col.out,
-      yq.zeroPoint[0] - xor, clamp.min - xor, clamp.max - xor, xor);
+      yq.zeroPoint[0] - xor, clamp.min - xor, clamp.max - xor, xor, requant.variant, requant.rmax);
     const kernel = rt.kernel("dwconv", "s8", "s8", mode);
     const padParams = rt.upload(Int32Array.of(h, wd, c, hp, wp, row.padBefore, col.padBefore, zx & 0xff, multiplier, xor), "depthwise pad params");
     const blocksMem = [
       padParams,
       rt.upload(packed, "depthwise filter"),
       rt.upload(folded, "depthwise bias"),
-      rt.upload(lanes, "depthwise multipliers"),
+      rt.upload(requant.lanes, "depthwise multipliers"),
       rt.upload(params, "depthwise params"),
     ];
     const [, filter, biasBlock, laneBlock, paramBlock] = blocksMem;

@@ -28,6 +28,7 @@ type GemvS8 = (
   out: Ptr, zp: number, qmin: number, qmax: number, xor: number,
 ) => void;
 type GemmF32 = (m: number, n: number, k: number, a: Ptr, aStride: number, w: Ptr, out: Ptr, outStride: number, min: number, max: number) => void;
+type WinogradOutput = (m: Ptr, bias: Ptr, lanes: Ptr, out: Ptr, params: Ptr, first: number, count: number) => void;
 type DwconvS8 = (input: Ptr, filter: Ptr, bias: Ptr, rq: Ptr, out: Ptr, params: Ptr) => void;
 type AddS8 = (n: number, a: Ptr, b: Ptr, out: Ptr, params: Ptr) => void;
 type Unary = (n: number, x: Ptr, out: Ptr, params: Ptr) => void;
@@ -191,6 +192,21 @@ export class Runtime {
   /** Convolution rows as widened GEMM activations (assembly/conv/im2col.ts); `params` per that file. */
   im2colS8(input: Ptr, out: Ptr, params: Ptr, first: number, count: number): void {
     (this.exports.s8_im2col_i16 as (a: Ptr, b: Ptr, c: Ptr, f: number, n: number) => void)(input, out, params, first, count);
+  }
+
+  /** Winograd F(2x2, 3x3) input transform of a block of tiles (assembly/conv/s8-winograd.ts). */
+  winogradInputS8(input: Ptr, out: Ptr, params: Ptr, first: number, count: number): void {
+    (this.exports.s8_winograd_input_i16 as (a: Ptr, b: Ptr, c: Ptr, f: number, n: number) => void)(input, out, params, first, count);
+  }
+
+  /** Winograd output transform, bias and requantization (mode tflite or fp32) of a block of tiles. */
+  winogradOutputS8(mode: "tflite" | "fp32"): WinogradOutput {
+    return this.fn<WinogradOutput>(`s32_winograd_output_${mode}`);
+  }
+
+  /** int16 x int16 -> int32 GEMM on packed panels (assembly/gemm/s16-gemm-4x8c2.ts); A rounded up to 4 rows. */
+  gemmS16(m: number, n: number, k: number, a: Ptr, w: Ptr, out: Ptr, outStride: number): void {
+    (this.exports.s16_s16_gemm_s32_4x8c2_simd as (...args: number[]) => void)(m, n, k, a, w, out, outStride);
   }
 
   /** A padded copy of an NHWC int8 image (assembly/conv/pad-input.ts); `params` per that file. */

@@ -39,12 +39,20 @@ describe("CONV_2D and DEPTHWISE_CONV_2D", () => {
         const zx = Math.floor(r() * 256) - 128, zy = Math.floor(r() * 256) - 128;
         const sx = 0.02 + r() * 0.05;
         const wscale = Array.from({ length: cout }, () => 0.002 + r() * 0.02);
-        // Every seventh case: an output scale small enough that multipliers exceed one (left shifts).
-        const sy = iter % 7 === 3 ? (sx * 0.002) / 3 : 0.05 + r() * 0.3;
+        // Every seventh case: an output scale small enough that multipliers exceed one (left shifts); another
+        // seventh: multipliers around one, a mix of shift 0 (multipliers in [0.5, 1)), right and left shifts,
+        // with one channel of a tiny scale (right shift 20 or 24); another seventh: one channel's right shift
+        // is past 21. (The depthwise kernel's narrow route takes right shifts up to 21, its wide route the rest.)
+        if (iter % 7 === 5) wscale[cout - 1] = iter % 2 ? 5e-10 : 1e-8;
+        if (iter % 7 === 6) wscale[cout - 1] = 2e-7;
+        const sy = iter % 7 === 3 ? (sx * 0.002) / 3 : iter % 7 === 5 ? sx * 0.012 : 0.05 + r() * 0.3;
         const x = randInts(Int8Array, n * h * w * cin, -128, 127, r);
         const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
         const filter = randInts(Int8Array, filterShape.reduce((a, b) => a * b, 1), -127, 127, r);
         const bias = randInts(Int32Array, cout, -2000, 2000, r);
+        // With multipliers near one: large accumulators in half the channels, which saturate but must stay on
+        // their side (the depthwise kernel's narrow route clamps before it scales).
+        if (iter % 7 === 5) for (let i = 0; i < cout; i += 2) bias[i] += (r() < 0.5 ? -1 : 1) * 2 ** 20;
         const outShape = [n, rows.out, cols.out, cout];
         const opts = { padding, strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, activation: act };
         const model = oneOpModel(d, depthwise ? "DEPTHWISE_CONV_2D" : "CONV_2D",
