@@ -1,7 +1,9 @@
 // The conv suite: dyad's CONV_2D and DEPTHWISE_CONV_2D (TFLite semantics, NHWC) against onnxruntime-web's
 // QLinearConv (NCHW, uint8 activations, one thread) on the same weights, interleaved in rounds. The two
 // engines round differently (TFLite's double-rounding multiplier vs ONNX's float scale), so outputs may differ
-// by one step at ties; speed is what this suite compares.
+// by one step at ties; speed is what this suite compares. dyad runs into a caller-owned output array (its
+// steady-state API: no allocation per run); onnxruntime-web allocates its outputs, because its pre-allocated
+// fetches come back as zeros in the wasm backend (1.30), so the fair best it offers is a fresh tensor.
 
 import { convCase, dyadConvModel, ortConvSession } from "./conv-models.js";
 import { measureInRounds } from "./measure.js";
@@ -22,7 +24,8 @@ export async function benchConv({ dyad, ort, quick, log }) {
     const suite = spec.depthwise ? "depthwise" : "conv";
     const ops = 2 * spec.h * spec.w * spec.cout * spec.k * spec.k * (spec.depthwise ? 1 : spec.cin);
     const model = dyadConvModel(dyad, c);
-    const tasks = [["dyad", () => { model.run([c.input]); }]];
+    const outputs = [new Int8Array(model.outputs[0].shape.reduce((a, b) => a * b, 1))];
+    const tasks = [["dyad", () => { model.run([c.input], { outputs }); }]];
     let session = null;
     if (ort) {
       const peer = await ortConvSession(ort, c);

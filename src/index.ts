@@ -16,7 +16,7 @@ export { activationClamp, type FusedActivation } from "./quant/activation.js";
 export { MatMul, type MatMulSpec, type MatMulInput } from "./ops/matmul.js";
 export { MatMulF32, type MatMulF32Spec, type F32Tensor } from "./ops/matmul-f32.js";
 export type { ActivationQuant, OutputQuant } from "./ops/quant-args.js";
-export { Model, type ModelOutput, type TensorInfo, type ModelMemory } from "./graph/model.js";
+export { Model, type ModelOutput, type RunOptions, type TensorInfo, type ModelMemory } from "./graph/model.js";
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";
 export { inspectTflite } from "./formats/tflite/inspect.js";
 export { inspectOnnx } from "./formats/onnx/inspect.js";

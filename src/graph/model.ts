@@ -22,6 +22,16 @@ export interface TensorInfo {
   zeroPoint: number | null;
 }
 
+export interface RunOptions {
+  /** Called after each operator with its name, its index in the model and its time in milliseconds. */
+  profile?: (op: string, index: number, ms: number) => void;
+  /**
+   * Arrays to receive the outputs (one per model output, of its dtype's array type and exact length): the
+   * results are copied into them and returned in `data`, so steady-state runs allocate nothing.
+   */
+  outputs?: readonly Data[];
+}
+
 export interface ModelOutput extends TensorInfo {
   data: Data;
 }
@@ -93,7 +103,7 @@ export class Model {
    * Runs the model. Inputs in the order of `model.inputs` (or by name), each a typed array of the input's
    * dtype and exact element count. Returns the outputs as copies.
    */
-  run(inputs: readonly Data[] | Record<string, Data>, options: { profile?: (op: string, index: number, ms: number) => void } = {}): ModelOutput[] {
+  run(inputs: readonly Data[] | Record<string, Data>, options: RunOptions = {}): ModelOutput[] {
     if (this.arena === null) throw new StateError("model: run() after dispose()");
     const list = Array.isArray(inputs) ? inputs : this.inputs.map((t) => (inputs as Record<string, Data>)[t.name]);
     if (list.length !== this.graph.inputs.length) {
@@ -101,17 +111,16 @@ export class Model {
     }
     this.graph.inputs.forEach((id, i) => {
       const t = this.graph.tensors[id];
-      const data = list[i];
-      const ctor = ARRAYS[t.dtype];
-      if (!ctor || !(data instanceof ctor)) {
-        throw new DTypeError(`model input ${i} (${t.name}): expected ${t.dtype} data (${ctor?.name ?? "unsupported"}), got ${data?.constructor?.name ?? typeof data}`);
-      }
-      const bytes = byteSize(t);
-      if (data.byteLength !== bytes) {
-        throw new BufferError(`model input ${i} (${t.name}): shape [${t.shape.join(", ")}] needs ${bytes / ctor.BYTES_PER_ELEMENT} elements, got ${data.length}`);
-      }
-      this.rt.write({ ptr: this.ptr(id), bytes, what: t.name }, data);
+      this.rt.write({ ptr: this.ptr(id), bytes: byteSize(t), what: t.name }, checkData(list[i], t, `model input ${i}`));
     });
+    // Caller-owned output arrays are checked before anything runs.
+    const into = options.outputs;
+    if (into !== undefined) {
+      if (into.length !== this.graph.outputs.length) {
+        throw new ShapeError(`model: expected ${this.graph.outputs.length} output arrays (${this.outputs.map((t) => t.name).join(", ")}), got ${into.length}`);
+      }
+      this.graph.outputs.forEach((id, i) => checkData(into[i], this.graph.tensors[id], `model output ${i}`));
+    }
     for (let i = 0; i < this.kernels.length; i++) {
       if (options.profile) {
         const t0 = performance.now();
@@ -121,12 +130,15 @@ export class Model {
         this.kernels[i].run();
       }
     }
-    return this.graph.outputs.map((id) => {
+    return this.graph.outputs.map((id, i) => {
       const t = this.graph.tensors[id];
+      const block = { ptr: this.ptr(id), bytes: byteSize(t), what: t.name };
+      if (into !== undefined) {
+        this.rt.readInto(block, into[i]);
+        return { ...info(t), data: into[i] };
+      }
       const ctor = ARRAYS[t.dtype]!;
-      const bytes = byteSize(t);
-      const data = this.rt.read(ctor as never, { ptr: this.ptr(id), bytes, what: t.name }, bytes / ctor.BYTES_PER_ELEMENT) as Data;
-      return { ...info(t), data };
+      return { ...info(t), data: this.rt.read(ctor as never, block, block.bytes / ctor.BYTES_PER_ELEMENT) as Data };
     });
   }
 
@@ -135,4 +147,17 @@ export class Model {
     if (this.arena) this.rt.arena.free(this.arena);
     this.arena = null;
   }
+}
+
+/** `data` as the typed array a tensor needs (its dtype's array type, its exact size), or a typed error. */
+function checkData(data: Data | undefined, t: GraphTensor, what: string): Data {
+  const ctor = ARRAYS[t.dtype];
+  if (!ctor || !(data instanceof ctor)) {
+    throw new DTypeError(`${what} (${t.name}): expected ${t.dtype} data (${ctor?.name ?? "unsupported"}), got ${data?.constructor?.name ?? typeof data}`);
+  }
+  const bytes = byteSize(t);
+  if (data.byteLength !== bytes) {
+    throw new BufferError(`${what} (${t.name}): shape [${t.shape.join(", ")}] needs ${bytes / ctor.BYTES_PER_ELEMENT} elements, got ${data.length}`);
+  }
+  return data;
 }

@@ -156,6 +156,12 @@ export class Runtime {
     return out;
   }
 
+  /** Copies the start of `block` into `dst` (its size checked): no allocation. */
+  readInto(block: Block, dst: ArrayBufferView): void {
+    if (dst.byteLength > block.bytes) throw new BufferError(`read of ${block.what}: ${dst.byteLength} bytes exceed the block's ${block.bytes}`);
+    new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(new Uint8Array(this.exports.memory.buffer, block.ptr, dst.byteLength));
+  }
+
   /** Copies `src` to the start of `block` (its size checked). */
   write(block: Block, src: ArrayBufferView): void {
     if (src.byteLength > block.bytes) throw new BufferError(`write to ${block.what}: ${src.byteLength} bytes exceed the block's ${block.bytes}`);
