@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-web";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
 import { UnsupportedError, ModelFormatError } from "../../src/errors.js";
 import { dyad, rng, randInts } from "../helpers.js";
+import { mlasLogistic } from "../../src/ops/qlinear-lookup.js";
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = "error";
@@ -252,18 +253,25 @@ describe("com.microsoft QLinearAdd and QLinearMul against onnxruntime-web", () =
   }
 });
 
-describe("com.microsoft QLinearLeakyRelu against onnxruntime-web", () => {
+describe("com.microsoft QLinearLeakyRelu and QLinearSigmoid against onnxruntime-web", () => {
+  const cases = [
+    { op: "QLinearLeakyRelu", alpha: 0.01 }, { op: "QLinearLeakyRelu", alpha: 0.2 }, { op: "QLinearLeakyRelu", alpha: 1.7 },
+    // Sigmoid: a tight input range (most of the curve), a wide one (saturating both ends), a fine output scale.
+    { op: "QLinearSigmoid", sx: 0.0317, sy: 0.0291 }, { op: "QLinearSigmoid", sx: 0.11, sy: 1 / 256 }, { op: "QLinearSigmoid", sx: 0.02, sy: 0.0037 },
+  ];
   for (const act of ["uint8", "int8"] as const) {
-    for (const alpha of [0.01, 0.2, 1.7]) {
-      it(`${act}, alpha ${alpha}, every input byte`, async () => {
+    for (const c of cases) {
+      it(`${c.op} ${act}, ${c.alpha !== undefined ? `alpha ${c.alpha}` : `scales ${c.sx} -> ${c.sy}`}, every input byte`, async () => {
         const d = await dyad();
         const z = (name: string, v: number) => ({ name, dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v) : Int8Array.of(v) });
+        const sigmoid = c.op === "QLinearSigmoid";
         const spec: GraphSpec = {
           opset: 21,
-          nodes: [{ opType: "QLinearLeakyRelu", domain: "com.microsoft", inputs: ["x", "sx", "zx", "sy", "zy"], outputs: ["y"], attrs: { alpha: { float: alpha } } }],
+          nodes: [{ opType: c.op, domain: "com.microsoft", inputs: ["x", "sx", "zx", "sy", "zy"], outputs: ["y"], attrs: sigmoid ? {} : { alpha: { float: c.alpha! } } }],
           inputs: [{ name: "x", dtype: act, dims: [4, 64] }],
           outputs: [{ name: "y", dtype: act, dims: [4, 64] }],
-          initializers: [scalar("sx", "float32", 0.0317), z("zx", act === "uint8" ? 140 : 12), scalar("sy", "float32", 0.0291), z("zy", act === "uint8" ? 100 : -30)],
+          initializers: [scalar("sx", "float32", c.sx ?? 0.0317), z("zx", act === "uint8" ? 140 : 12), scalar("sy", "float32", c.sy ?? 0.0291),
+            z("zy", sigmoid ? (act === "uint8" ? 0 : -128) : act === "uint8" ? 100 : -30)],
         };
         const bytes = encodeModel(spec);
         const x = act === "uint8" ? Uint8Array.from({ length: 256 }, (_, i) => i) : Int8Array.from({ length: 256 }, (_, i) => i - 128);
@@ -274,9 +282,31 @@ describe("com.microsoft QLinearLeakyRelu against onnxruntime-web", () => {
         const [ours] = model.run([x]);
         model.dispose();
         expect(Array.from(ours.data as Uint8Array)).toEqual(Array.from(theirs.data as Uint8Array));
+        // Not a constant table: the function is exercised.
+        expect(new Set(ours.data as Uint8Array).size).toBeGreaterThan(20);
       });
     }
   }
+});
+
+describe("MLAS's logistic, as dyad computes it for QLinearSigmoid's table", () => {
+  it("equals onnxruntime-web's float Sigmoid (the same MLAS routine) bit for bit", async () => {
+    const n = 4096;
+    // Dense around 0, out past the clamp at +-18, and the special values.
+    const x = Float32Array.from({ length: n }, (_, i) => (i < n - 4 ? Math.sinh((i / (n - 4) - 0.5) * 8) * 3 : [0, -0, 18, -18][i - n + 4]));
+    const spec: GraphSpec = {
+      opset: 13,
+      nodes: [{ opType: "Sigmoid", inputs: ["x"], outputs: ["y"] }],
+      inputs: [{ name: "x", dtype: "float32", dims: [n] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [n] }],
+      initializers: [],
+    };
+    const session = await ort.InferenceSession.create(encodeModel(spec), { executionProviders: ["wasm"] });
+    const theirs = (await session.run({ x: new ort.Tensor("float32", x, [n]) })).y.data as Float32Array;
+    await session.release();
+    const ours = Float32Array.from(x, mlasLogistic);
+    expect(Array.from(new Uint32Array(ours.buffer))).toEqual(Array.from(new Uint32Array(theirs.buffer, theirs.byteOffset, n)));
+  });
 });
 
 describe("ONNX glue ops against onnxruntime-web", () => {

@@ -23,7 +23,7 @@ import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
-import { qlinearLookup, leakyReluTable, lookupTable, clampTable } from "../../ops/qlinear-lookup.js";
+import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
 import { qlinearConcat } from "../../ops/qlinear-concat.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
@@ -302,15 +302,10 @@ const OPS: Record<string, Handler> = {
     im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy[0]), axis: null };
   },
   "com.microsoft.QLinearLeakyRelu": (im, node) => {
-    const x = im.value(node, 0, "X");
-    const num = (i: number, role: string) => im.constant(node, i, role, true);
-    const [sx, zx, sy, zy] = [num(1, "X_scale")!, num(2, "X_zero_point"), num(3, "Y_scale")!, num(4, "Y_zero_point")];
-    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
     const alpha = (node.attrs.alpha as number | undefined) ?? 0.01;
-    const table = leakyReluTable({ sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, unsigned: x.dtype === "uint8" }, alpha);
-    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(table));
-    im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy ? zy[0] : 0), axis: null };
+    qlinearTableNode(im, node, (q) => leakyReluTable(q, alpha));
   },
+  "com.microsoft.QLinearSigmoid": (im, node) => qlinearTableNode(im, node, sigmoidTable),
   Reshape: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
     const spec = im.constant(node, 1, "shape")!;
@@ -334,6 +329,17 @@ const OPS: Record<string, Handler> = {
 };
 
 /** com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp. */
+/** A com.microsoft 8-bit elementwise function (X, X_scale, X_zero_point, Y_scale, Y_zero_point) as a table. */
+function qlinearTableNode(im: Importer, node: OnnxNode, table: (q: LookupQuant) => Uint8Array): void {
+  const x = im.value(node, 0, "X");
+  const num = (i: number, role: string) => im.constant(node, i, role, true);
+  const [sx, zx, sy, zy] = [num(1, "X_scale")!, num(2, "X_zero_point"), num(3, "Y_scale")!, num(4, "Y_zero_point")];
+  if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
+  const q = { sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, unsigned: x.dtype === "uint8" };
+  const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(table(q)));
+  im.tensor(y).quant = { scale: Float32Array.of(q.sy), zeroPoint: Int32Array.of(q.zy), axis: null };
+}
+
 function qlinearBinaryNode(im: Importer, node: OnnxNode, op: QLinearBinaryOp): void {
   let a = im.value(node, 0, "A"), b = im.value(node, 3, "B");
   const num = (i: number, role: string) => im.constant(node, i, role, true);
