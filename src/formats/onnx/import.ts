@@ -25,6 +25,7 @@ import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
 import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
 import { qlinearConcat } from "../../ops/qlinear-concat.js";
+import { qlinearAveragePool } from "../../ops/qlinear-average-pool.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
@@ -212,6 +213,47 @@ const OPS: Record<string, Handler> = {
     im.emit(node, [x], [{ dtype: x.dtype, shape, layout: x.layout }], qlinearGlobalAveragePool({
       sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, channelsLast,
     }));
+  },
+  "com.microsoft.QLinearAveragePool": (im, node) => {
+    const x = im.value(node, 0, "X");
+    const num = (i: number, role: string) => im.constant(node, i, role, true);
+    const [sx, zx, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(3, "y_scale")!, num(4, "y_zero_point")];
+    if ((x.dtype !== "int8" && x.dtype !== "uint8") || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D (2-D pooling) int8/uint8 input`);
+    const kernel = node.attrs.kernel_shape as number[] | undefined;
+    if (!kernel || kernel.length !== 2) throw new UnsupportedError(`${describe(node)}: attribute kernel_shape must have 2 values (2-D pooling), got ${JSON.stringify(kernel)}`);
+    if (((node.attrs.ceil_mode as number | undefined) ?? 0) !== 0) throw new UnsupportedError(`${describe(node)}: attribute ceil_mode = 1 is not supported`);
+    const strides = (node.attrs.strides as number[] | undefined) ?? [1, 1];
+    const channelsLast = (node.attrs.channels_last as number | undefined) === 1 || x.layout === "nhwc";
+    const [n, d1, d2, d3] = x.shape;
+    const [c, h, w] = channelsLast ? [d3, d1, d2] : [d1, d2, d3];
+    const [kh, kw] = kernel, [sh, sw] = strides;
+    if (kernel.some((k) => !(k >= 1)) || strides.length !== 2 || strides.some((s) => !(s >= 1))) throw new ShapeError(`${describe(node)}: kernel_shape ${kernel} / strides ${strides}`);
+    const autoPad = (node.attrs.auto_pad as string | undefined) ?? "NOTSET";
+    let pads: number[];
+    if (autoPad === "NOTSET") pads = (node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+    else if (autoPad === "VALID") pads = [0, 0, 0, 0];
+    else if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+      const same = (size: number, k: number, s: number) => {
+        const total = Math.max((Math.ceil(size / s) - 1) * s + k - size, 0);
+        return autoPad === "SAME_UPPER" ? [Math.floor(total / 2), total - Math.floor(total / 2)] : [Math.ceil(total / 2), total - Math.ceil(total / 2)];
+      };
+      const [t, b] = same(h, kh, sh), [l, r] = same(w, kw, sw);
+      pads = [t, l, b, r];
+    } else throw new UnsupportedError(`${describe(node)}: attribute auto_pad = ${autoPad}`);
+    if (pads.length !== 4 || pads.some((v, i) => !(v >= 0) || v >= (i % 2 === 0 ? kh : kw))) {
+      throw new ShapeError(`${describe(node)}: pads ${pads} for kernel ${kernel}`);
+    }
+    const oh = Math.floor((h + pads[0] + pads[2] - kh) / sh) + 1, ow = Math.floor((w + pads[1] + pads[3] - kw) / sw) + 1;
+    if (oh < 1 || ow < 1) throw new ShapeError(`${describe(node)}: kernel ${kernel} does not fit the ${h}x${w} input with pads ${pads}`);
+    const shape = channelsLast ? [n, oh, ow, c] : [n, c, oh, ow];
+    const q = { sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, channelsLast };
+    // onnxruntime's own shortcut: a kernel over the whole image without padding is its global average pool.
+    const global = kh === h && kw === w && pads.every((v) => v === 0);
+    const [yv] = im.emit(node, [x], [{ dtype: x.dtype, shape, layout: x.layout }], global ? qlinearGlobalAveragePool(q) : qlinearAveragePool({
+      ...q, kernel: [kh, kw], strides: [sh, sw], padBegin: [pads[0], pads[1]],
+      countIncludePad: ((node.attrs.count_include_pad as number | undefined) ?? 0) !== 0,
+    }));
+    im.tensor(yv).quant = { scale: Float32Array.of(q.sy), zeroPoint: Int32Array.of(q.zy), axis: null };
   },
   Clip: (im, node) => {
     const x = im.value(node, 0, "input");

@@ -219,7 +219,7 @@ export interface TensorInit {
 
 export interface GraphSpec {
   /** Attributes: an integer, integers, or `{ float }` for a FLOAT attribute. */
-  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string; attrs?: Record<string, number | number[] | { float: number }> }[];
+  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string; attrs?: Record<string, number | number[] | string | { float: number }> }[];
   inputs: { name: string; dtype: string; dims: number[] }[];
   outputs: { name: string; dtype: string; dims: number[] }[];
   initializers: TensorInit[];
@@ -243,9 +243,11 @@ export function encodeModel(g: GraphSpec): Uint8Array {
       name: "dyad",
       node: g.nodes.map((n) => ({
         input: n.inputs, output: n.outputs, opType: n.opType, domain: n.domain ?? "",
-        // AttributeProto.AttributeType: FLOAT = 1, INT = 2, INTS = 7.
+        // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, INTS = 7.
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
-          Array.isArray(v) ? { name, type: 7, ints: v } : typeof v === "object" ? { name, type: 1, f: v.float } : { name, type: 2, i: v }),
+          Array.isArray(v) ? { name, type: 7, ints: v }
+            : typeof v === "string" ? { name, type: 3, s: new TextEncoder().encode(v) }
+              : typeof v === "object" ? { name, type: 1, f: v.float } : { name, type: 2, i: v }),
       })),
       initializer: g.initializers.map((t) => ({
         name: t.name, dims: t.dims, dataType: ONNX_TYPE_ID[t.dtype],
