@@ -82,9 +82,13 @@ export function pad(withValue = false): NodeBuilder {
       zp = esize === 1 ? (x.dtype === "int8" ? (bytes[0] << 24) >> 24 : bytes[0]) : ((bytes[0] | (bytes[1] << 8)) << 16) >> 16;
     }
     const fill = new Uint8Array(esize === 1 ? [zp & 0xff] : [zp & 0xff, (zp >> 8) & 0xff]);
-    // Copy the input as runs along its last axis.
-    const inner = x.shape[rank - 1] * esize;
-    const rows = elementCount(x) / Math.max(1, x.shape[rank - 1]);
+    // Copy the input in runs: past the last padded axis k, input and output are laid out alike, so each
+    // index of the axes before k is one contiguous run of x.shape[k] * (the axes after k) elements.
+    let k = rank - 1;
+    while (k >= 0 && pads[2 * k] === 0 && pads[2 * k + 1] === 0) k--;
+    const after = x.shape.slice(k + 1).reduce((a, b) => a * b, 1);
+    const run = (k >= 0 ? x.shape[k] : 1) * after * esize;
+    const runs = elementCount(x) * esize / Math.max(1, run);
     const outStrides = y.shape.map((_, i) => y.shape.slice(i + 1).reduce((a, b) => a * b, 1) * esize);
     const bytesOut = byteSize(y);
     return {
@@ -93,14 +97,14 @@ export function pad(withValue = false): NodeBuilder {
         const src = ctx.ptr(x.id), dst = ctx.ptr(y.id);
         if (esize === 1) mem.fill(fill[0], dst, dst + bytesOut);
         else for (let i = 0; i < bytesOut; i += 2) (mem[dst + i] = fill[0]), (mem[dst + i + 1] = fill[1]);
-        for (let r = 0; r < rows; r++) {
-          let rem = r, at = dst + pads[2 * (rank - 1)] * esize;
-          for (let d = rank - 2; d >= 0; d--) {
+        for (let r = 0; r < runs; r++) {
+          let rem = r, at = dst + (k >= 0 ? pads[2 * k] * outStrides[k] : 0);
+          for (let d = k - 1; d >= 0; d--) {
             const i = rem % x.shape[d];
             rem = Math.floor(rem / x.shape[d]);
             at += (i + pads[2 * d]) * outStrides[d];
           }
-          mem.copyWithin(at, src + r * inner, src + (r + 1) * inner);
+          mem.copyWithin(at, src + r * run, src + (r + 1) * run);
         }
       },
       dispose: () => {},

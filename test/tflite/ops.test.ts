@@ -255,19 +255,22 @@ describe("MEAN, PAD, TRANSPOSE, RESHAPE", () => {
     const r = rng(4);
     const shape = [2, 3, 4, 5];
     const x = randInts(Int8Array, 120, -128, 127, r);
-    const pads = Int32Array.of(0, 1, 1, 0, 2, 1, 0, 3);
-    const padded = [3, 4, 7, 8];
-    const padModel = oneOpModel(d, "PAD", pad(), [
-      { dtype: "int8", shape, scale: 0.1, zeroPoint: -7 }, { dtype: "int32", shape: [4, 2], data: pads },
-      { dtype: "int8", shape: padded, scale: 0.1, zeroPoint: -7 },
-    ], [0, 1], [2]);
-    const p = padModel.run([x])[0].data as Int8Array;
-    padModel.dispose();
-    let o = 0;
-    for (let a = 0; a < 3; a++) for (let b = 0; b < 4; b++) for (let c = 0; c < 7; c++) for (let e = 0; e < 8; e++, o++) {
-      const [ia, ib, ic, ie] = [a - 0, b - 1, c - 2, e - 0];
-      const inside = ia < 2 && ib >= 0 && ib < 3 && ic >= 0 && ic < 4 && ie < 5;
-      expect(p[o]).toBe(inside ? x[((ia * 3 + ib) * 4 + ic) * 5 + ie] : -7);
+    // Every axis padded; the image axes only (NHWC, the copy runs span whole padded rows); the first axis only
+    // (one run per batch); nothing.
+    for (const pads of [[0, 1, 1, 0, 2, 1, 0, 3], [0, 0, 1, 2, 3, 1, 0, 0], [2, 1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]]) {
+      const padded = shape.map((dim, i) => dim + pads[2 * i] + pads[2 * i + 1]);
+      const padModel = oneOpModel(d, "PAD", pad(), [
+        { dtype: "int8", shape, scale: 0.1, zeroPoint: -7 }, { dtype: "int32", shape: [4, 2], data: Int32Array.from(pads) },
+        { dtype: "int8", shape: padded, scale: 0.1, zeroPoint: -7 },
+      ], [0, 1], [2]);
+      const p = padModel.run([x])[0].data as Int8Array;
+      padModel.dispose();
+      let o = 0;
+      for (let a = 0; a < padded[0]; a++) for (let b = 0; b < padded[1]; b++) for (let c = 0; c < padded[2]; c++) for (let e = 0; e < padded[3]; e++, o++) {
+        const [ia, ib, ic, ie] = [a - pads[0], b - pads[2], c - pads[4], e - pads[6]];
+        const inside = ia >= 0 && ia < 2 && ib >= 0 && ib < 3 && ic >= 0 && ic < 4 && ie >= 0 && ie < 5;
+        expect(p[o], `pads ${pads} at ${o}`).toBe(inside ? x[((ia * 3 + ib) * 4 + ic) * 5 + ie] : -7);
+      }
     }
     const perm = Int32Array.of(0, 2, 3, 1);
     const trModel = oneOpModel(d, "TRANSPOSE", transpose(), [
@@ -275,7 +278,7 @@ describe("MEAN, PAD, TRANSPOSE, RESHAPE", () => {
     ], [0, 1], [2]);
     const t = trModel.run([x])[0].data as Int8Array;
     trModel.dispose();
-    o = 0;
+    let o = 0;
     for (let a = 0; a < 2; a++) for (let c = 0; c < 4; c++) for (let e = 0; e < 5; e++) for (let b = 0; b < 3; b++) expect(t[o++]).toBe(x[((a * 3 + b) * 4 + c) * 5 + e]);
     const rsModel = oneOpModel(d, "RESHAPE", reshape(), [{ dtype: "int8", shape, scale: 0.1 }, { dtype: "int8", shape: [120], scale: 0.1 }], [0], [1]);
     expect(Array.from(rsModel.run([x])[0].data as Int8Array)).toEqual(Array.from(x));
