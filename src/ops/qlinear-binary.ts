@@ -6,7 +6,6 @@
 
 import { sameShape } from "../tensor/shape.js";
 import type { NodeBuilder } from "../graph/node.js";
-import { roundHalfEven } from "../tensor/qtensor.js";
 import { DTYPES } from "../tensor/dtype.js";
 import { broadcastIndices } from "./broadcast.js";
 import { elementCount } from "./graph-tensors.js";
@@ -19,44 +18,42 @@ export interface QLinearBinaryParams {
 
 export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): NodeBuilder {
   return (ctx) => {
+    const rt = ctx.rt;
     const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.output(0, "C");
     const same = sameShape(a.shape, c.shape) && sameShape(b.shape, c.shape);
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
-    const table = resultTable(op, p, c.dtype === "uint8");
+    const table = rt.arena.alloc(65536, "qlinear binary table");
+    rt.arena.scope(() => {
+      const { ta, tb, params } = tableInputs(op, p, c.dtype === "uint8");
+      rt.binaryTableF32(rt.upload(ta, "A values").ptr, rt.upload(tb, "B values").ptr, table.ptr, rt.upload(params, "table params").ptr);
+    });
     const total = elementCount(c), na = elementCount(a), nb = elementCount(b);
     return {
       run: () => {
         // Bytes in, bytes out: the table is indexed by the raw bytes of A and B, whatever their signedness.
-        const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
+        if (!ia || !ib) return rt.lookup2U8(ctx.ptr(a.id), ctx.ptr(b.id), table.ptr, ctx.ptr(c.id), total);
+        const buffer = rt.bytes().buffer as ArrayBuffer;
         const va = new Uint8Array(buffer, ctx.ptr(a.id), na), vb = new Uint8Array(buffer, ctx.ptr(b.id), nb);
-        const vc = new Uint8Array(buffer, ctx.ptr(c.id), total);
-        if (ia && ib) for (let i = 0; i < total; i++) vc[i] = table[(va[ia[i]] << 8) | vb[ib[i]]];
-        else for (let i = 0; i < total; i++) vc[i] = table[(va[i] << 8) | vb[i]];
+        const vc = new Uint8Array(buffer, ctx.ptr(c.id), total), t = new Uint8Array(buffer, table.ptr, 65536);
+        for (let i = 0; i < total; i++) vc[i] = t[(va[ia[i]] << 8) | vb[ib[i]]];
       },
-      dispose: () => {},
+      dispose: () => rt.arena.free(table),
     };
   };
 }
 
 /**
- * Every result of the 8-bit op, by (A byte << 8 | B byte): 65536 evaluations of onnxruntime's float
- * formula once, then one lookup per element instead of four float roundings.
+ * The table's inputs (assembly/elementwise/qlinear-table.ts builds the 65536 results in float32, once, so that
+ * each element is then one lookup instead of four float roundings): the 256 dequantized values of A and of B
+ * by raw byte, and the op, sc, and the clamp range less zc.
  */
-function resultTable(op: QLinearBinaryOp, p: QLinearBinaryParams, unsigned: boolean): Uint8Array {
+function tableInputs(op: QLinearBinaryOp, p: QLinearBinaryParams, unsigned: boolean): { ta: Float32Array; tb: Float32Array; params: Float32Array } {
   const { min, max } = DTYPES[unsigned ? "uint8" : "int8"];
   const f = Math.fround;
-  const sa = f(p.sa), sb = f(p.sb), sc = f(p.sc);
-  const lo = min - p.zc, hi = max - p.zc;
   const value = (byte: number) => (unsigned ? byte : (byte << 24) >> 24);
-  const tb = Float64Array.from({ length: 256 }, (_, y) => f(sb * (value(y) - p.zb)));
-  const table = new Uint8Array(65536);
-  for (let x = 0; x < 256; x++) {
-    const ta = f(sa * (value(x) - p.za));
-    for (let y = 0; y < 256; y++) {
-      let v = f((op === "add" ? f(ta + tb[y]) : f(ta * tb[y])) / sc);
-      v = v < lo ? lo : v > hi ? hi : v;
-      table[(x << 8) | y] = roundHalfEven(f(v + p.zc)) & 0xff;
-    }
-  }
-  return table;
+  const ta = Float32Array.from({ length: 256 }, (_, x) => f(f(p.sa) * (value(x) - p.za)));
+  const tb = Float32Array.from({ length: 256 }, (_, y) => f(f(p.sb) * (value(y) - p.zb)));
+  const params = Float32Array.of(0, p.sc, min - p.zc, max - p.zc, p.zc);
+  new Int32Array(params.buffer)[0] = op === "mul" ? 1 : 0;
+  return { ta, tb, params };
 }

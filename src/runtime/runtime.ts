@@ -215,6 +215,21 @@ export class Runtime {
     (this.exports.s16_s16_gemm_s32_4x8c2_simd as (...args: number[]) => void)(m, n, k, a, w, out, outStride);
   }
 
+  /** The 64K-entry result table of an 8-bit binary op (assembly/elementwise/qlinear-table.ts). */
+  binaryTableF32(ta: Ptr, tb: Ptr, out: Ptr, params: Ptr): void {
+    (this.exports.f32_qlinear_binary_table as (...args: number[]) => void)(ta, tb, out, params);
+  }
+
+  /** out[i] = table[a[i] << 8 | b[i]] over n bytes. */
+  lookup2U8(a: Ptr, b: Ptr, table: Ptr, out: Ptr, n: number): void {
+    (this.exports.u8_lookup2_x1 as (...args: number[]) => void)(a, b, table, out, n);
+  }
+
+  /** out[i] = table[x[i]] over n bytes. */
+  lookupU8(x: Ptr, table: Ptr, out: Ptr, n: number): void {
+    (this.exports.u8_lookup_x1 as (...args: number[]) => void)(x, table, out, n);
+  }
+
   /** A padded copy of an NHWC int8 image (assembly/conv/pad-input.ts); `params` per that file. */
   padInputS8(src: Ptr, dst: Ptr, params: Ptr): void {
     (this.exports.s8_pad_input_x8 as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
