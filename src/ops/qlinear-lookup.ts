@@ -60,18 +60,15 @@ export function clampTable(min: number, max: number, unsigned: boolean): Uint8Ar
   return Uint8Array.from({ length: 256 }, (_, byte) => Math.min(max, Math.max(min, unsigned ? byte : (byte << 24) >> 24)) & 0xff);
 }
 
-/** y[i] = table[x[i]] over raw bytes, for any 8-bit dtype. */
+/** y[i] = table[x[i]] over raw bytes, for any 8-bit dtype (the lookup runs in wasm). */
 export function qlinearLookup(table: Uint8Array): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
     const n = elementCount(x);
+    const block = ctx.rt.upload(table, "lookup table");
     return {
-      run: () => {
-        const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
-        const src = new Uint8Array(buffer, ctx.ptr(x.id), n), dst = new Uint8Array(buffer, ctx.ptr(y.id), n);
-        for (let i = 0; i < n; i++) dst[i] = table[src[i]];
-      },
-      dispose: () => {},
+      run: () => ctx.rt.lookupU8(ctx.ptr(x.id), block.ptr, ctx.ptr(y.id), n),
+      dispose: () => ctx.rt.arena.free(block),
     };
   };
 }
