@@ -36,27 +36,16 @@ export function transpose(): NodeBuilder {
     if (!sameQuant(x, y)) throw new QuantParamError("TRANSPOSE must keep the quantization parameters");
     const esize = DTYPE_BYTES[x.dtype];
     if (!Number.isInteger(esize)) throw new UnsupportedError(`TRANSPOSE of ${x.dtype}`);
-    const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-    const stride = perm.map((p) => inStrides[p]);
-    const total = elementCount(y);
+    // In wasm: a wider element's bytes become a last axis of stride 1, the rank is padded to six with leading 1s.
+    const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1) * esize);
+    const dims = [...y.shape], strides = perm.map((p) => inStrides[p]);
+    if (esize > 1) dims.push(esize), strides.push(1);
+    if (dims.length > 6) throw new UnsupportedError(`TRANSPOSE of rank ${rank} with ${esize}-byte elements (at most 6 axes, the element's bytes counting as one)`);
+    while (dims.length < 6) dims.unshift(1), strides.unshift(0);
+    const params = ctx.rt.upload(Int32Array.from([...dims, ...strides]), "transpose params");
     return {
-      run: () => {
-        const mem = ctx.rt.bytes();
-        const src = ctx.ptr(x.id), dst = ctx.ptr(y.id);
-        const idx = new Array<number>(rank).fill(0);
-        let from = 0;
-        for (let i = 0; i < total; i++) {
-          for (let e = 0; e < esize; e++) mem[dst + i * esize + e] = mem[src + from * esize + e];
-          for (let d = rank - 1; d >= 0; d--) {
-            idx[d]++;
-            from += stride[d];
-            if (idx[d] < y.shape[d]) break;
-            from -= stride[d] * idx[d];
-            idx[d] = 0;
-          }
-        }
-      },
-      dispose: () => {},
+      run: () => ctx.rt.transposeX8(ctx.ptr(x.id), ctx.ptr(y.id), params.ptr),
+      dispose: () => ctx.rt.arena.free(params),
     };
   };
 }

@@ -52,8 +52,7 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
       for (let t = 0; t < taps; t++) {
         const v = weights[t * oc + ch];
         sum += v;
-        const [blk, lane] = [ch >> 3, ch & 7];
-        packed[(blk * pairs + (t >> 1)) * 16 + lane * 2 + (t & 1)] = v;
+        packed[((ch >> 3) * pairs + (t >> 1)) * 16 + (ch & 7) * 2 + (t & 1)] = v;
       }
       folded[ch] = biasIn[ch] - zx * sum;
     }

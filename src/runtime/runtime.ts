@@ -230,6 +230,11 @@ export class Runtime {
     (this.exports.u8_lookup_x1 as (...args: number[]) => void)(x, table, out, n);
   }
 
+  /** A byte-wise transpose of up to six axes (assembly/elementwise/transpose.ts); `params` per that file. */
+  transposeX8(src: Ptr, dst: Ptr, params: Ptr): void {
+    (this.exports.x8_transpose_6d as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
+  }
+
   /** A padded copy of an NHWC int8 image (assembly/conv/pad-input.ts); `params` per that file. */
   padInputS8(src: Ptr, dst: Ptr, params: Ptr): void {
     (this.exports.s8_pad_input_x8 as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);

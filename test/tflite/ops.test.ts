@@ -280,6 +280,23 @@ describe("MEAN, PAD, TRANSPOSE, RESHAPE", () => {
     trModel.dispose();
     let o = 0;
     for (let a = 0; a < 2; a++) for (let c = 0; c < 4; c++) for (let e = 0; e < 5; e++) for (let b = 0; b < 3; b++) expect(t[o++]).toBe(x[((a * 3 + b) * 4 + c) * 5 + e]);
+    // Wider elements and higher ranks: int16 and int32, 5-D.
+    for (const [dtype, Ctor] of [["int16", Int16Array], ["int32", Int32Array]] as const) {
+      const shape5 = [2, 3, 1, 4, 5], perm5 = [3, 0, 4, 2, 1];
+      const out5 = perm5.map((p5) => shape5[p5]);
+      const x5 = new Ctor(120).map((_, i) => (i * 2654435761) % 30011 - 15000);
+      const m5 = oneOpModel(d, "TRANSPOSE", transpose(), [
+        { dtype, shape: shape5, scale: 0.1 }, { dtype: "int32", shape: [5], data: Int32Array.from(perm5) }, { dtype, shape: out5, scale: 0.1 },
+      ], [0, 1], [2]);
+      const t5 = m5.run([x5])[0].data as Int16Array | Int32Array;
+      m5.dispose();
+      const inStr = shape5.map((_, i) => shape5.slice(i + 1).reduce((a, b) => a * b, 1));
+      let at = 0;
+      for (let a = 0; a < out5[0]; a++) for (let b = 0; b < out5[1]; b++) for (let c = 0; c < out5[2]; c++) for (let e = 0; e < out5[3]; e++) for (let g = 0; g < out5[4]; g++) {
+        const idx = [a, b, c, e, g].reduce((sum, v, k) => sum + v * inStr[perm5[k]], 0);
+        expect(t5[at++], `${dtype} at ${at - 1}`).toBe(x5[idx]);
+      }
+    }
     const rsModel = oneOpModel(d, "RESHAPE", reshape(), [{ dtype: "int8", shape, scale: 0.1 }, { dtype: "int8", shape: [120], scale: 0.1 }], [0], [1]);
     expect(Array.from(rsModel.run([x])[0].data as Int8Array)).toEqual(Array.from(x));
     rsModel.dispose();
