@@ -24,3 +24,4 @@ export { s16_s16_gemm_s32_4x8c2_simd, s16_panel_bytes } from "./gemm/s16-gemm-4x
 export { s8_winograd_input_i16, s32_winograd_output_tflite, s32_winograd_output_fp32 } from "./conv/s8-winograd";
 export { f32_qlinear_binary_table, u8_lookup2_x1, u8_lookup_x1 } from "./elementwise/qlinear-table";
 export { x8_transpose_6d } from "./elementwise/transpose";
+export { x8_qlinear_global_avg_pool } from "./elementwise/global-avg-pool";

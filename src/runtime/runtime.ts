@@ -235,6 +235,11 @@ export class Runtime {
     (this.exports.x8_transpose_6d as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
   }
 
+  /** QLinearGlobalAveragePool (assembly/elementwise/global-avg-pool.ts); `params` per that file. */
+  globalAvgPoolX8(src: Ptr, dst: Ptr, params: Ptr): void {
+    (this.exports.x8_qlinear_global_avg_pool as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
+  }
+
   /** A padded copy of an NHWC int8 image (assembly/conv/pad-input.ts); `params` per that file. */
   padInputS8(src: Ptr, dst: Ptr, params: Ptr): void {
     (this.exports.s8_pad_input_x8 as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
