@@ -26,6 +26,7 @@ import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js
 import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
 import { qlinearConcat } from "../../ops/qlinear-concat.js";
 import { qlinearAveragePool } from "../../ops/qlinear-average-pool.js";
+import { qlinearSoftmax } from "../../ops/qlinear-softmax.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
@@ -252,6 +253,29 @@ const OPS: Record<string, Handler> = {
     const [yv] = im.emit(node, [x], [{ dtype: x.dtype, shape, layout: x.layout }], global ? qlinearGlobalAveragePool(q) : qlinearAveragePool({
       ...q, kernel: [kh, kw], strides: [sh, sw], padBegin: [pads[0], pads[1]],
       countIncludePad: ((node.attrs.count_include_pad as number | undefined) ?? 0) !== 0,
+    }));
+    im.tensor(yv).quant = { scale: Float32Array.of(q.sy), zeroPoint: Int32Array.of(q.zy), axis: null };
+  },
+  "com.microsoft.QLinearSoftmax": (im, node) => {
+    const x = im.logical(im.value(node, 0, "X"));
+    const num = (i: number, role: string) => im.constant(node, i, role, true);
+    const [sx, sy, zy] = [num(1, "X_scale")!, num(3, "y_scale")!, num(4, "y_zero_point")];
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
+    const opset = node.attrs.opset as number | undefined;
+    if (opset === undefined) throw new ModelFormatError(`${describe(node)}: attribute opset is required`);
+    const rank = x.shape.length;
+    let axis = (node.attrs.axis as number | undefined) ?? (opset < 13 ? 1 : -1);
+    if (axis < -rank || axis >= rank) throw new ShapeError(`${describe(node)}: axis ${axis} out of range for rank ${rank}`);
+    if (axis < 0) axis += rank;
+    const total = x.shape.reduce((a, b) => a * b, 1);
+    // Before opset 13 the axis and everything after it are one flattened row; from 13 on, rows run along the axis.
+    const inner = opset < 13 ? 1 : x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const length = opset < 13 ? x.shape.slice(axis).reduce((a, b) => a * b, 1) : x.shape[axis];
+    if (length === 0 || total === 0) throw new ShapeError(`${describe(node)}: empty input [${x.shape}]`);
+    const q = { sx: sx[0], sy: sy[0], zy: zy ? zy[0] : 0 };
+    const [yv] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearSoftmax({
+      ...q, length, stride: inner, rows: total / length,
+      rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner),
     }));
     im.tensor(yv).quant = { scale: Float32Array.of(q.sy), zeroPoint: Int32Array.of(q.zy), axis: null };
   },
