@@ -1,6 +1,6 @@
 // ONNX QLinearConv (NCHW in the file, NHWC inside dyad) against onnxruntime-web, bit for bit: regular and
-// depthwise convolutions, strides, explicit and automatic pads, per-channel weights, int8 and uint8
-// activations, and a conv -> conv chain that stays channels-last between the two.
+// depthwise (also with a depth multiplier) and grouped convolutions, strides, explicit and automatic pads,
+// per-channel weights, int8 and uint8 activations, and conv -> conv chains that stay channels-last between.
 
 import { describe, it, expect } from "vitest";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
@@ -67,9 +67,15 @@ describe("QLinearConv against onnxruntime-web", () => {
     { cin: 16, cout: 16, h: 10, w: 9, k: 3, stride: 1, group: 16, pads: [1, 1, 1, 1], act: "uint8", perChannel: true },
     { cin: 12, cout: 12, h: 11, w: 11, k: 3, stride: 2, group: 12, pads: [1, 1, 1, 1], act: "int8", perChannel: true },
     { cin: 8, cout: 8, h: 6, w: 6, k: 3, stride: 1, group: 1, pads: [1, 1, 1, 1], act: "uint8", perChannel: true, chain: true },
+    // Grouped: 4 groups of 4 -> 6 channels (ResNeXt-like), 2 groups with a 1x1 kernel (ShuffleNet-like), a
+    // depth multiplier of 2 (group = input channels, two outputs each), and a grouped chain.
+    { cin: 16, cout: 24, h: 7, w: 9, k: 3, stride: 1, group: 4, pads: [1, 1, 1, 1], act: "uint8", perChannel: true },
+    { cin: 12, cout: 12, h: 6, w: 5, k: 1, stride: 1, group: 2, act: "int8", perChannel: false },
+    { cin: 6, cout: 12, h: 8, w: 8, k: 3, stride: 2, group: 6, pads: [1, 1, 1, 1], act: "int8", perChannel: true },
+    { cin: 8, cout: 8, h: 6, w: 7, k: 3, stride: 1, group: 2, pads: [1, 1, 1, 1], act: "int8", perChannel: true, chain: true },
   ];
   cases.forEach((c, i) => {
-    it(`${c.group > 1 ? "depthwise" : "conv"} ${c.cin}->${c.cout} ${c.h}x${c.w} k${c.k} s${c.stride}${c.pads ? ` pads [${c.pads}]` : ""} ${c.act}${c.perChannel ? " per-channel" : ""}${c.chain ? " (chained)" : ""}`, async () => {
+    it(`${c.group === c.cin ? "depthwise" : c.group > 1 ? `grouped (${c.group})` : "conv"} ${c.cin}->${c.cout} ${c.h}x${c.w} k${c.k} s${c.stride}${c.pads ? ` pads [${c.pads}]` : ""} ${c.act}${c.perChannel ? " per-channel" : ""}${c.chain ? " (chained)" : ""}`, async () => {
       const bytes = encodeModel(convModel(c, 100 + i));
       const x = Float32Array.from({ length: c.cin * c.h * c.w }, (_, j) => Math.sin(j * 0.37) * 2.5);
       await expectSameAsOrt(bytes, [{ name: "x", data: x, dims: [1, c.cin, c.h, c.w] }]);

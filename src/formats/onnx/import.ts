@@ -18,6 +18,8 @@ import { MatMul } from "../../ops/matmul.js";
 import { reshape, transpose, pad } from "../../ops/data-movement.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
+import { stridedSlice } from "../../ops/strided-slice.js";
+import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
@@ -443,12 +445,13 @@ function convNode(im: Importer, node: OnnxNode): void {
   if (w.dtype !== "int8") throw new UnsupportedError(`${describe(node)}: weights are ${w.dtype}; only int8 (symmetric) weights are supported`);
   if (zw && zw.some((z) => z !== 0)) throw new UnsupportedError(`${describe(node)}: weight zero points must be 0`);
   if (x.shape.length !== 4 || w.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 2-D convolutions (4-D tensors)`);
-  const [n, h, wd, cin] = x.shape;
+  const [, h, wd, cin] = x.shape;
   const [cout, cinPerGroup, kh, kw] = w.shape;
   const group = (node.attrs.group as number | undefined) ?? 1;
-  const depthwise = group > 1;
-  if (depthwise && !(group === cin && cinPerGroup === 1)) throw new UnsupportedError(`${describe(node)}: group ${group} (only 1 or the channel count)`);
-  if (!depthwise && cinPerGroup !== cin) throw new ShapeError(`${describe(node)}: weights [${w.shape}] do not fit ${cin} input channels`);
+  if (!Number.isInteger(group) || group < 1 || cin % group !== 0 || cout % group !== 0 || cinPerGroup * group !== cin) {
+    throw new ShapeError(`${describe(node)}: group ${group} with weights [${w.shape}] does not fit ${cin} input channels`);
+  }
+  const depthwise = group > 1 && cinPerGroup === 1;
   const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
   const [strideH, strideW] = ints("strides", [1, 1]);
   const [dilationH, dilationW] = ints("dilations", [1, 1]);
@@ -467,6 +470,10 @@ function convNode(im: Importer, node: OnnxNode): void {
     const [t, l, b, r] = ints("pads", [0, 0, 0, 0]);
     padding = { top: t, left: l, bottom: b, right: r };
   }
+  if (group > 1 && !depthwise) {
+    groupedConv(im, node, { x, wv, sw, sx, zx, sy, zy, group, padding, strideH, strideW, dilationH, dilationW });
+    return;
+  }
   // Weights re-laid once: ONNX [Cout, Cin/g, KH, KW] -> [Cout, KH, KW, Cin] (conv) or [1, KH, KW, Cout] (depthwise).
   const filter = relayoutFilter(wv instanceof Int8Array ? wv : Int8Array.from(wv), cout, cinPerGroup, kh, kw, depthwise);
   const filterShape = depthwise ? [1, kh, kw, cout] : [cout, kh, kw, cin];
@@ -476,18 +483,74 @@ function convNode(im: Importer, node: OnnxNode): void {
   };
   const inputs = [x, filterValue];
   if (node.inputs[8]) inputs.push(im.value(node, 8, "B"));
-  im.setQuant(x, { scale: Float32Array.of(sx[0]), zeroPoint: Int32Array.of(zx ? zx[0] : 0), axis: null });
+  convEmit(im, node, inputs, { sx, zx, sy, zy, padding, strideH, strideW, dilationH, dilationW, depthMultiplier: depthwise ? cout / cin : 0 }, cout);
+}
+
+/**
+ * Emits the integer convolution of `inputs` (NHWC input, dyad-layout filter, optional bias) with the ONNX fp32
+ * requantization and a fused Clip if the node carries one; sets the input's and output's quantization.
+ * depthMultiplier 0 means a regular convolution.
+ */
+function convEmit(im: Importer, node: OnnxNode, inputs: Value[], g: {
+  sx: number[]; zx: number[] | null; sy: number[]; zy: number[] | null; padding: Conv2DOptions["padding"];
+  strideH: number; strideW: number; dilationH: number; dilationW: number; depthMultiplier?: number;
+}, cout: number): Value {
+  const x = inputs[0];
+  const [n, h, wd] = x.shape;
+  const [, kh, kw] = im.tensor(inputs[1]).shape;
+  im.setQuant(x, { scale: Float32Array.of(g.sx[0]), zeroPoint: Int32Array.of(g.zx ? g.zx[0] : 0), axis: null });
   const outDtype = (node.inputs[7] ? im.value(node, 7, "y_zero_point").dtype : "uint8") as TensorDType;
   if (outDtype !== x.dtype) throw new UnsupportedError(`${describe(node)}: input ${x.dtype} and output ${outDtype} differ`);
   const fusedClip = node.attrs[FUSED_CLIP_ATTR] as number[] | undefined;
   const opts: Conv2DOptions = {
-    padding, strideH, strideW, dilationH, dilationW, activation: "none", requant: "fp32",
+    padding: g.padding, strideH: g.strideH, strideW: g.strideW, dilationH: g.dilationH, dilationW: g.dilationW, activation: "none", requant: "fp32",
     clamp: fusedClip ? { min: fusedClip[0], max: fusedClip[1] } : undefined,
   };
-  const builder = depthwise ? depthwiseConv2d({ ...opts, depthMultiplier: cout / cin }) : conv2d(opts);
-  const [rows, cols] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
+  const builder = g.depthMultiplier ? depthwiseConv2d({ ...opts, depthMultiplier: g.depthMultiplier }) : conv2d(opts);
+  const [rows, cols] = window2d(g.padding, h, wd, kh, kw, g.strideH, g.strideW, g.dilationH, g.dilationW, describe(node));
   const [y] = im.emit(node, inputs, [{ dtype: outDtype, shape: [n, rows.out, cols.out, cout], layout: "nhwc" }], builder);
-  im.tensor(y).quant = { scale: Float32Array.of(sy[0]), zeroPoint: Int32Array.of(zy ? zy[0] : 0), axis: null };
+  im.tensor(y).quant = { scale: Float32Array.of(g.sy[0]), zeroPoint: Int32Array.of(g.zy ? g.zy[0] : 0), axis: null };
+  return y;
+}
+
+/**
+ * A grouped QLinearConv (1 < group < channels) as `group` convolutions of group 1 on channel slices of the input,
+ * concatenated along the channels: each group's output channels see only its input channels, which is the
+ * definition, and each runs on the regular convolution (whose results do not depend on the other groups).
+ */
+function groupedConv(im: Importer, node: OnnxNode, g: {
+  x: Value; wv: NumericArray; sw: number[]; sx: number[]; zx: number[] | null; sy: number[]; zy: number[] | null; group: number;
+  padding: Conv2DOptions["padding"]; strideH: number; strideW: number; dilationH: number; dilationW: number;
+}): void {
+  const w = im.value(node, 3, "w");
+  const [cout, cpg, kh, kw] = w.shape;
+  const [n, h, wd] = g.x.shape;
+  const opg = cout / g.group;
+  const bias = node.inputs[8] ? im.constantArray(node, 8, "B") : null;
+  const out = node.outputs[0];
+  const int32Bytes = (a: ArrayLike<number>) => new Uint8Array(Int32Array.from(a).buffer);
+  const parts: Value[] = [];
+  for (let k = 0; k < g.group; k++) {
+    const name = `${out}:group${k}`;
+    // x[..., k * cpg : (k + 1) * cpg] (channels last).
+    const slice = im.emit({ ...node, opType: "Slice", outputs: [`${name}:input`] }, [
+      g.x,
+      im.add(`${name}:begin`, "int32", [4], int32Bytes([0, 0, 0, k * cpg])),
+      im.add(`${name}:end`, "int32", [4], int32Bytes([n, h, wd, (k + 1) * cpg])),
+      im.add(`${name}:strides`, "int32", [4], int32Bytes([1, 1, 1, 1])),
+    ], [{ dtype: g.x.dtype, shape: [n, h, wd, cpg], layout: "nhwc" }], stridedSlice({ beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false }))[0];
+    im.linkQuant(g.x, slice);
+    const wk = g.wv.slice(k * opg * cpg * kh * kw, (k + 1) * opg * cpg * kh * kw);
+    const filter = relayoutFilter(wk instanceof Int8Array ? wk : Int8Array.from(wk), opg, cpg, kh, kw, false);
+    const filterValue = im.add(`${name}:filter`, "int8", [opg, kh, kw, cpg], new Uint8Array(filter.buffer, filter.byteOffset, filter.byteLength), null);
+    const scales = g.sw.length > 1 ? g.sw.slice(k * opg, (k + 1) * opg) : g.sw;
+    im.tensor(filterValue).quant = { scale: Float32Array.from(scales), zeroPoint: new Int32Array(scales.length), axis: scales.length > 1 ? 0 : null };
+    const inputs = [slice, filterValue];
+    if (bias) inputs.push(im.add(`${name}:bias`, "int32", [opg], int32Bytes(bias.slice(k * opg, (k + 1) * opg))));
+    parts.push(convEmit(im, { ...node, outputs: [`${name}:output`] }, inputs, g, opg));
+  }
+  const [y] = im.emit(node, parts, [{ dtype: parts[0].dtype, shape: [...parts[0].shape.slice(0, 3), cout], layout: "nhwc" }], concatenation(3));
+  im.tensor(y).quant = { scale: Float32Array.of(g.sy[0]), zeroPoint: Int32Array.of(g.zy ? g.zy[0] : 0), axis: null };
 }
 
 /** ONNX [Cout, Cin, KH, KW] -> dyad's [Cout, KH, KW, Cin], or for depthwise [Cout, 1, KH, KW] -> [1, KH, KW, Cout]. */
