@@ -1,5 +1,7 @@
 // QDQ models (onnxruntime's default quantized format): DequantizeLinear -> Conv/MatMul -> QuantizeLinear with
-// constant int8 weights and int32 bias run as integer ops in dyad and match onnxruntime-web bit for bit.
+// constant int8 weights and int32 bias, and DequantizeLinear -> Add/Mul/Concat/AveragePool/GlobalAveragePool/
+// Sigmoid/LeakyRelu/Relu/Softmax -> QuantizeLinear, run as integer ops in dyad and match onnxruntime-web bit for
+// bit, with its graph optimizations (its own fusions) and without (its float operators).
 
 import { describe, it } from "vitest";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
@@ -72,4 +74,48 @@ describe("QDQ models against onnxruntime-web", () => {
     };
     await compare(spec, Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.13) * 1.5), [m, k]);
   });
+});
+
+describe("QDQ elementwise, pooling and softmax patterns against onnxruntime-web", () => {
+  // x quantized twice (two scales), each dequantized: the operator between them and one QuantizeLinear.
+  const ops: { name: string; node: (a: string, b: string) => GraphSpec["nodes"][number]; dims: number[] }[] = [
+    { name: "Add", node: (a, b) => ({ opType: "Add", inputs: [a, b], outputs: ["o"] }), dims: [1, 6, 8, 8] },
+    { name: "Mul", node: (a, b) => ({ opType: "Mul", inputs: [a, b], outputs: ["o"] }), dims: [1, 6, 8, 8] },
+    { name: "Concat", node: (a, b) => ({ opType: "Concat", inputs: [a, b], outputs: ["o"], attrs: { axis: 1 } }), dims: [1, 12, 8, 8] },
+    { name: "AveragePool", node: (a) => ({ opType: "AveragePool", inputs: [a], outputs: ["o"], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }), dims: [1, 6, 4, 4] },
+    { name: "GlobalAveragePool", node: (a) => ({ opType: "GlobalAveragePool", inputs: [a], outputs: ["o"] }), dims: [1, 6, 1, 1] },
+    { name: "Sigmoid", node: (a) => ({ opType: "Sigmoid", inputs: [a], outputs: ["o"] }), dims: [1, 6, 8, 8] },
+    { name: "LeakyRelu", node: (a) => ({ opType: "LeakyRelu", inputs: [a], outputs: ["o"], attrs: { alpha: { float: 0.1 } } }), dims: [1, 6, 8, 8] },
+    { name: "Relu", node: (a) => ({ opType: "Relu", inputs: [a], outputs: ["o"] }), dims: [1, 6, 8, 8] },
+    { name: "Softmax", node: (a) => ({ opType: "Softmax", inputs: [a], outputs: ["o"], attrs: { axis: 1 } }), dims: [1, 6, 8, 8] },
+  ];
+  for (const act of ["uint8", "int8"] as const) {
+    for (const op of ops) {
+      for (const level of ["all", "disabled"] as const) {
+        it(`${op.name}, ${act}, onnxruntime graph optimizations ${level}`, async () => {
+          const z = (name: string, v: number) => ({ name, dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v + 128) : Int8Array.of(v) });
+          const softmax = op.name === "Softmax";
+          const spec: GraphSpec = {
+            opset: 17,
+            nodes: [
+              { opType: "QuantizeLinear", inputs: ["x", "sa", "za"], outputs: ["aq"] },
+              { opType: "DequantizeLinear", inputs: ["aq", "sa", "za"], outputs: ["af"] },
+              { opType: "QuantizeLinear", inputs: ["x", "sb", "zb"], outputs: ["bq"] },
+              { opType: "DequantizeLinear", inputs: ["bq", "sb", "zb"], outputs: ["bf"] },
+              op.node("af", "bf"),
+              { opType: "QuantizeLinear", inputs: ["o", "sy", "zy"], outputs: ["yq"] },
+              { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+            ],
+            inputs: [{ name: "x", dtype: "float32", dims: [1, 6, 8, 8] }],
+            outputs: [{ name: "y", dtype: "float32", dims: op.dims }],
+            initializers: [
+              f32("sa", [], [0.031]), z("za", 3), f32("sb", [], [0.047]), z("zb", -9),
+              f32("sy", [], [softmax ? 1 / 256 : op.name === "Mul" ? 0.09 : 0.043]), z("zy", softmax ? -128 : 5),
+            ],
+          };
+          await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 384 }, (_, i) => Math.sin(i * 0.71) * 3.5), dims: [1, 6, 8, 8] }], { graphOptimizationLevel: level });
+        });
+      }
+    }
+  }
 });
