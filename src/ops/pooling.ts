@@ -1,4 +1,5 @@
-// AVERAGE_POOL_2D and MAX_POOL_2D (TFLite, int8/int16, NHWC): reference integer_ops/pooling.h. Only taps
+// AVERAGE_POOL_2D and MAX_POOL_2D (TFLite, int8/int16, NHWC; max also uint8 for ONNX MaxPool): reference
+// integer_ops/pooling.h. Only taps
 // inside the image count; the average divides by their number rounding half away from zero (integer
 // division, as the C code); both clamp to the fused activation's range.
 
@@ -20,7 +21,8 @@ export interface PoolOptions {
 export function pool(kind: "average" | "max", o: PoolOptions): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), y = ctx.output(0, "output");
-    expectDType(x, ["int8", "int16"], "input");
+    // uint8 only for max (ONNX MaxPool on QOperator models' uint8 tensors); max needs no arithmetic on values.
+    expectDType(x, kind === "max" ? ["int8", "uint8", "int16"] : ["int8", "int16"], "input");
     expectDType(y, [x.dtype], "output");
     if (x.shape.length !== 4) throw new ShapeError(`input must be NHWC, got [${x.shape}]`);
     const [n, h, w, c] = x.shape;
@@ -28,13 +30,13 @@ export function pool(kind: "average" | "max", o: PoolOptions): NodeBuilder {
     const want = [n, row.out, col.out, c];
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], pooling gives [${want}]`);
     const qy = expectQuant(y, "output");
-    const { min, max } = activationClamp(o.activation, qy.scale[0], qy.zeroPoint[0], y.dtype as "int8" | "int16");
-    const int16 = x.dtype === "int16";
+    const { min, max } = activationClamp(o.activation, qy.scale[0], qy.zeroPoint[0], y.dtype as "int8" | "uint8" | "int16");
+    const Arr = x.dtype === "int16" ? Int16Array : x.dtype === "uint8" ? Uint8Array : Int8Array;
     return {
       run: () => {
         const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
-        const src = int16 ? new Int16Array(buffer, ctx.ptr(x.id), n * h * w * c) : new Int8Array(buffer, ctx.ptr(x.id), n * h * w * c);
-        const dst = int16 ? new Int16Array(buffer, ctx.ptr(y.id), n * row.out * col.out * c) : new Int8Array(buffer, ctx.ptr(y.id), n * row.out * col.out * c);
+        const src = new Arr(buffer, ctx.ptr(x.id), n * h * w * c);
+        const dst = new Arr(buffer, ctx.ptr(y.id), n * row.out * col.out * c);
         let o2 = 0;
         for (let b = 0; b < n; b++) for (let oy = 0; oy < row.out; oy++) for (let ox = 0; ox < col.out; ox++) {
           const y0 = oy * o.strideH - row.padBefore, x0 = ox * o.strideW - col.padBefore;

@@ -119,3 +119,36 @@ describe("QDQ elementwise, pooling and softmax patterns against onnxruntime-web"
     }
   }
 });
+
+describe("QDQ around operators that move values, against onnxruntime-web", () => {
+  const moves: { name: string; node: GraphSpec["nodes"][number]; dims: number[]; extra?: GraphSpec["initializers"] }[] = [
+    { name: "MaxPool 3x3 stride 2 pads 1", node: { opType: "MaxPool", inputs: ["af"], outputs: ["o"], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }, dims: [1, 6, 4, 4] },
+    { name: "MaxPool 2x2 SAME_UPPER", node: { opType: "MaxPool", inputs: ["af"], outputs: ["o"], attrs: { kernel_shape: [2, 2], auto_pad: "SAME_UPPER" } }, dims: [1, 6, 8, 8] },
+    { name: "Reshape", node: { opType: "Reshape", inputs: ["af", "shape"], outputs: ["o"] }, dims: [6, 64], extra: [{ name: "shape", dtype: "int64", dims: [2], data: BigInt64Array.of(6n, -1n) }] },
+    { name: "Flatten", node: { opType: "Flatten", inputs: ["af"], outputs: ["o"], attrs: { axis: 1 } }, dims: [1, 384] },
+    { name: "Transpose", node: { opType: "Transpose", inputs: ["af"], outputs: ["o"], attrs: { perm: [0, 2, 3, 1] } }, dims: [1, 8, 8, 6] },
+  ];
+  for (const act of ["uint8", "int8"] as const) {
+    for (const m of moves) {
+      for (const same of [true, false]) {
+        it(`${m.name}, ${act}, ${same ? "the same quantization on both sides" : "requantized"}`, async () => {
+          const z = (name: string, v: number) => ({ name, dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v + 128) : Int8Array.of(v) });
+          const spec: GraphSpec = {
+            opset: 17,
+            nodes: [
+              { opType: "QuantizeLinear", inputs: ["x", "sa", "za"], outputs: ["aq"] },
+              { opType: "DequantizeLinear", inputs: ["aq", "sa", "za"], outputs: ["af"] },
+              m.node,
+              { opType: "QuantizeLinear", inputs: ["o", same ? "sa" : "sy", same ? "za" : "zy"], outputs: ["yq"] },
+              { opType: "DequantizeLinear", inputs: ["yq", same ? "sa" : "sy", same ? "za" : "zy"], outputs: ["y"] },
+            ],
+            inputs: [{ name: "x", dtype: "float32", dims: [1, 6, 8, 8] }],
+            outputs: [{ name: "y", dtype: "float32", dims: m.dims }],
+            initializers: [f32("sa", [], [0.031]), z("za", 3), f32("sy", [], [0.057]), z("zy", -20), ...(m.extra ?? [])],
+          };
+          await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 384 }, (_, i) => Math.sin(i * 0.71) * 3.5), dims: [1, 6, 8, 8] }], { graphOptimizationLevel: "all" });
+        });
+      }
+    }
+  }
+});

@@ -19,11 +19,12 @@ import { reshape, transpose, pad } from "../../ops/data-movement.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { stridedSlice } from "../../ops/strided-slice.js";
+import { pool } from "../../ops/pooling.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
-import { window2d } from "../../ops/conv-geometry.js";
+import { window2d, type Padding } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
 import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
 import { qlinearConcat } from "../../ops/qlinear-concat.js";
@@ -387,6 +388,23 @@ const OPS: Record<string, Handler> = {
     }
     im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: out }], reshape())[0]);
   },
+  MaxPool: (im, node) => {
+    const x = im.nhwc(im.value(node, 0, "X"));
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8 (float MaxPool is not supported yet)`);
+    if (node.outputs[1]) throw new UnsupportedError(`${describe(node)}: the Indices output is not supported`);
+    const kernel = node.attrs.kernel_shape as number[] | undefined;
+    if (!kernel || kernel.length !== 2) throw new UnsupportedError(`${describe(node)}: attribute kernel_shape must have 2 values (2-D pooling), got ${JSON.stringify(kernel)}`);
+    if (((node.attrs.ceil_mode as number | undefined) ?? 0) !== 0) throw new UnsupportedError(`${describe(node)}: attribute ceil_mode = 1 is not supported`);
+    const dilations = (node.attrs.dilations as number[] | undefined) ?? [1, 1];
+    if (dilations.some((d) => d !== 1)) throw new UnsupportedError(`${describe(node)}: attribute dilations ${dilations} (only 1)`);
+    const [sh, sw] = (node.attrs.strides as number[] | undefined) ?? [1, 1];
+    const [n, h, w, c] = x.shape;
+    const padding = onnxPadding(node, h, w, kernel[0], kernel[1], sh, sw, 1, 1);
+    const [rows, cols] = window2d(padding, h, w, kernel[0], kernel[1], sh, sw, 1, 1, describe(node));
+    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: [n, rows.out, cols.out, c], layout: "nhwc" }],
+      pool("max", { padding, strideH: sh, strideW: sw, filterH: kernel[0], filterW: kernel[1], activation: "none" }));
+    im.linkQuant(x, y);
+  },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
@@ -455,21 +473,7 @@ function convNode(im: Importer, node: OnnxNode): void {
   const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
   const [strideH, strideW] = ints("strides", [1, 1]);
   const [dilationH, dilationW] = ints("dilations", [1, 1]);
-  const autoPad = (node.attrs.auto_pad as string | undefined) ?? "NOTSET";
-  let padding: Conv2DOptions["padding"];
-  if (autoPad === "VALID") padding = "VALID";
-  else if (autoPad === "SAME_UPPER") padding = "SAME";
-  else if (autoPad === "SAME_LOWER") {
-    const pad = (size: number, k: number, s: number, dl: number) => {
-      const out = Math.ceil(size / s), total = Math.max((out - 1) * s + (k - 1) * dl + 1 - size, 0);
-      return [Math.ceil(total / 2), Math.floor(total / 2)];
-    };
-    const [t, b] = pad(h, kh, strideH, dilationH), [l, r] = pad(wd, kw, strideW, dilationW);
-    padding = { top: t, left: l, bottom: b, right: r };
-  } else {
-    const [t, l, b, r] = ints("pads", [0, 0, 0, 0]);
-    padding = { top: t, left: l, bottom: b, right: r };
-  }
+  const padding = onnxPadding(node, h, wd, kh, kw, strideH, strideW, dilationH, dilationW);
   if (group > 1 && !depthwise) {
     groupedConv(im, node, { x, wv, sw, sx, zx, sy, zy, group, padding, strideH, strideW, dilationH, dilationW });
     return;
@@ -511,6 +515,24 @@ function convEmit(im: Importer, node: OnnxNode, inputs: Value[], g: {
   const [y] = im.emit(node, inputs, [{ dtype: outDtype, shape: [n, rows.out, cols.out, cout], layout: "nhwc" }], builder);
   im.tensor(y).quant = { scale: Float32Array.of(g.sy[0]), zeroPoint: Int32Array.of(g.zy ? g.zy[0] : 0), axis: null };
   return y;
+}
+
+/** A window's padding from ONNX auto_pad (SAME_UPPER is TFLite's SAME) or explicit pads [top, left, bottom, right]. */
+function onnxPadding(node: OnnxNode, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): Padding {
+  const autoPad = (node.attrs.auto_pad as string | undefined) ?? "NOTSET";
+  if (autoPad === "VALID") return "VALID";
+  if (autoPad === "SAME_UPPER") return "SAME";
+  if (autoPad === "SAME_LOWER") {
+    const pad = (size: number, k: number, s: number, dl: number) => {
+      const out = Math.ceil(size / s), total = Math.max((out - 1) * s + (k - 1) * dl + 1 - size, 0);
+      return [Math.ceil(total / 2), Math.floor(total / 2)];
+    };
+    const [t, b] = pad(h, kh, sh, dh), [l, r] = pad(w, kw, sw, dw);
+    return { top: t, left: l, bottom: b, right: r };
+  }
+  if (autoPad !== "NOTSET") throw new UnsupportedError(`${describe(node)}: attribute auto_pad = ${autoPad}`);
+  const [t, l, b, r] = (node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
+  return { top: t, left: l, bottom: b, right: r };
 }
 
 /**

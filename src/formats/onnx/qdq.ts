@@ -5,6 +5,9 @@
 // - Add, Mul -> com.microsoft QLinearAdd / QLinearMul; Concat -> QLinearConcat; AveragePool,
 //   GlobalAveragePool -> QLinearAveragePool / QLinearGlobalAveragePool; Sigmoid, LeakyRelu and Relu (as a
 //   LeakyRelu of slope 0) -> QLinearSigmoid / QLinearLeakyRelu; Softmax -> QLinearSoftmax.
+// - MaxPool, Reshape, Flatten, Transpose, Squeeze, Unsqueeze -> the same operator on the 8-bit data (they move
+//   or select values, and dequantization is increasing, so they commute with it), followed, when the two
+//   quantizations differ, by a requantizing table (QLinearLeakyRelu with slope 1, i.e. the identity).
 // Those com.microsoft operators compute the float formula of dequantize -> operator -> quantize in float32
 // (their files cite onnxruntime's kernels), so the rewrite changes no result. Inputs must be dequantized per
 // tensor and the operator's output read only by the QuantizeLinear. Nodes the rewrite leaves without
@@ -35,6 +38,9 @@ const MULTI: Record<string, Fusion> = {
   Concat: (dqs, q, n) => ms("QLinearConcat", [...qParams(q), ...dqs.flatMap(triple)], { axis: n.attrs.axis as number }),
 };
 
+/** Operators that only move or select values (input 0 is the data; other inputs are shapes or axes). */
+const MOVES = new Set(["MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze"]);
+
 export function fuseQdq(model: OnnxModel): OnnxNode[] {
   const { producer, consumers } = graphUses(model);
   const constants = new Set(model.initializers.map((t) => t.name));
@@ -51,7 +57,18 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
   const soleQ = (out: string) => (consumers.get(out) === 1
     ? model.nodes.find((m) => isDefaultDomain(m) && m.opType === "QuantizeLinear" && m.inputs[0] === out) : undefined);
   const removed = new Set<OnnxNode>();
-  const replacement = new Map<OnnxNode, OnnxNode>();
+  const replacement = new Map<OnnxNode, OnnxNode[]>();
+  const values = (name: string | undefined) => (name ? model.initializers.find((i) => i.name === name)?.values ?? null : null);
+  /** The 8-bit type a Quantize/DequantizeLinear works in: its zero point's (uint8 when there is none). */
+  const zeroPointType = (n: OnnxNode) => (n.inputs[2] ? model.initializers.find((i) => i.name === n.inputs[2])?.dtype ?? "?" : "uint8");
+  /** Whether a DequantizeLinear and a QuantizeLinear name the same scale and zero point (by name or value). */
+  const sameParams = (d: OnnxNode, q: OnnxNode) => [1, 2].every((i) => {
+    const [a, b] = [d.inputs[i] ?? "", q.inputs[i] ?? ""];
+    if (a === b) return true;
+    const [va, vb] = [values(a), values(b)];
+    const value = (v: ArrayLike<number> | null, fallback: number) => (v ? Number(v[0]) : fallback);
+    return (i === 2 || (va && vb)) && value(va, 0) === value(vb, 0);
+  });
   const consume = (ds: (OnnxNode | undefined)[], q: OnnxNode) => {
     removed.add(q);
     for (const d of ds) {
@@ -68,12 +85,24 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
       if (!dx || !dw || !constants.has(dw.inputs[0]) || (n.inputs[2] && (!db || !constants.has(db.inputs[0])))) continue;
       const q = soleQ(n.outputs[0]);
       if (!q) continue;
-      replacement.set(n, {
+      replacement.set(n, [{
         opType: n.opType === "Conv" ? "QLinearConv" : "QLinearMatMul", domain: "", name: n.name,
         inputs: [...triple(dx), ...triple(dw), ...qParams(q), ...(db ? [db.inputs[0]] : [])],
         outputs: [q.outputs[0]], attrs: n.attrs,
-      });
+      }]);
       consume([dx, dw, db], q);
+      continue;
+    }
+    if (MOVES.has(n.opType)) {
+      const d = dq(n.inputs[0]);
+      const q = d && scalar(d.inputs[1]) ? soleQ(n.outputs[0]) : undefined;
+      if (!d || !q || !scalar(q.inputs[1]) || n.outputs.length > 1 || zeroPointType(d) !== zeroPointType(q)) continue;
+      const same = sameParams(d, q);
+      const moved = same ? q.outputs[0] : `${q.outputs[0]}:moved`;
+      const nodes: OnnxNode[] = [{ ...n, inputs: [d.inputs[0], ...n.inputs.slice(1)], outputs: [moved] }];
+      if (!same) nodes.push({ name: `${n.name}:requantize`, outputs: [q.outputs[0]], ...ms("QLinearLeakyRelu", [moved, d.inputs[1], d.inputs[2] ?? "", ...qParams(q)], { alpha: 1 }) });
+      replacement.set(n, nodes);
+      consume([d], q);
       continue;
     }
     const fusion = UNARY[n.opType] ?? MULTI[n.opType];
@@ -86,8 +115,8 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
     if (!q || !scalar(q.inputs[1])) continue;
     const fused = fusion(dqs as OnnxNode[], q, n, model.opset);
     if (!fused) continue;
-    replacement.set(n, { ...fused, name: n.name, outputs: [q.outputs[0]] });
+    replacement.set(n, [{ ...fused, name: n.name, outputs: [q.outputs[0]] }]);
     consume(dqs, q);
   }
-  return model.nodes.filter((n) => !removed.has(n)).map((n) => replacement.get(n) ?? n);
+  return model.nodes.filter((n) => !removed.has(n)).flatMap((n) => replacement.get(n) ?? [n]);
 }
