@@ -20,6 +20,7 @@ import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { stridedSlice } from "../../ops/strided-slice.js";
 import { pool } from "../../ops/pooling.js";
+import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
@@ -203,7 +204,19 @@ const OPS: Record<string, Handler> = {
     im.emit(node, [x], [{ dtype: "float32", shape: x.shape, layout: x.layout }], dequantizeLinear(affineParams(im, node, x, x.dtype)));
   },
   QLinearMatMul: (im, node) => matmulNode(im, node, true),
-  MatMulInteger: (im, node) => matmulNode(im, node, false),
+  MatMulInteger: (im, node) => {
+    // A zero point computed at run time (DynamicQuantizeLinear's) takes the dynamic path.
+    const za = node.inputs[2] ? im.value(node, 2, "a_zero_point") : null;
+    if (za && !za.constant) dynamicMatmulNode(im, node, "MatMulInteger");
+    else matmulNode(im, node, false);
+  },
+  DynamicQuantizeLinear: (im, node) => {
+    const x = im.logical(im.value(node, 0, "x"));
+    if (x.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: x is ${x.dtype}; only float32`);
+    im.emit(node, [x], [{ dtype: "uint8", shape: x.shape }, { dtype: "float32", shape: [] }, { dtype: "uint8", shape: [] }], dynamicQuantizeLinearOp());
+  },
+  "com.microsoft.DynamicQuantizeMatMul": (im, node) => dynamicMatmulNode(im, node, "DynamicQuantizeMatMul"),
+  "com.microsoft.MatMulIntegerToFloat": (im, node) => dynamicMatmulNode(im, node, "MatMulIntegerToFloat"),
   QLinearConv: (im, node) => convNode(im, node),
   "com.microsoft.QLinearGlobalAveragePool": (im, node) => {
     const x = im.value(node, 0, "X");
@@ -638,6 +651,48 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
     return { run: () => mm.runInto(ctx.ptr(x.id), batches, m, ctx.ptr(y.id)), dispose: () => mm.dispose() };
   };
   im.emit(node, [a], [{ dtype: outDtype, shape: [...aBatch, m, n] }], builder);
+}
+
+/**
+ * MatMul with A quantized at run time (src/ops/dynamic-matmul.ts): com.microsoft DynamicQuantizeMatMul
+ * (A, B, b_scale, b_zero_point, bias), MatMulIntegerToFloat (A, B, a_scale, b_scale, a_zero_point,
+ * b_zero_point, bias) and MatMulInteger (A, B, a_zero_point, b_zero_point) whose a_zero_point is not a
+ * constant. B is a constant 2-D int8/uint8 matrix, per tensor or per column.
+ */
+function dynamicMatmulNode(im: Importer, node: OnnxNode, kind: "DynamicQuantizeMatMul" | "MatMulIntegerToFloat" | "MatMulInteger"): void {
+  const a = im.logical(im.value(node, 0, "A"));
+  const b = im.value(node, 1, "B");
+  const bValues = im.constantArray(node, 1, "B")!;
+  const want = kind === "DynamicQuantizeMatMul" ? ["float32"] : ["int8", "uint8"];
+  if (!want.includes(a.dtype)) throw new UnsupportedError(`${describe(node)}: A is ${a.dtype}; only ${want.join(" and ")}`);
+  if (b.dtype !== "int8" && b.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: B is ${b.dtype}; only int8 and uint8`);
+  if (a.shape.length < 2 || b.shape.length !== 2) throw new UnsupportedError(`${describe(node)}: A must have 2 or more dimensions and B 2, got [${a.shape}] and [${b.shape}]`);
+  const [k, n] = b.shape;
+  if (a.shape[a.shape.length - 1] !== k) throw new ShapeError(`${describe(node)}: [${a.shape}] x [${b.shape}] do not chain`);
+  const num = (i: number, role: string) => im.constant(node, i, role, true);
+  const [sbIndex, zbIndex, biasIndex] = kind === "DynamicQuantizeMatMul" ? [2, 3, 4] : kind === "MatMulIntegerToFloat" ? [3, 5, 6] : [-1, 3, -1];
+  const sb = sbIndex >= 0 ? num(sbIndex, "b_scale")! : [1];
+  const zb = num(zbIndex, "b_zero_point");
+  const bias = biasIndex >= 0 && node.inputs[biasIndex] ? Float32Array.from(num(biasIndex, "bias")!) : null;
+  if (bias && bias.length !== n) throw new ShapeError(`${describe(node)}: bias has ${bias.length} values for ${n} columns`);
+  if (sb.length !== 1 && sb.length !== n) throw new ShapeError(`${describe(node)}: ${sb.length} B scales for ${n} columns`);
+  // The node's inputs in dyad: A, then a_scale and a_zero_point when given (constants or values of the run).
+  const inputs = [a];
+  let aScaleInput = -1, aZeroPointInput = -1;
+  const runtime = (i: number, role: string) => {
+    if (!node.inputs[i]) return -1;
+    inputs.push(im.value(node, i, role));
+    return inputs.length - 1;
+  };
+  if (kind === "MatMulIntegerToFloat") aScaleInput = runtime(2, "a_scale");
+  if (kind !== "DynamicQuantizeMatMul") aZeroPointInput = runtime(kind === "MatMulIntegerToFloat" ? 4 : 2, "a_zero_point");
+  const weights = constantWeights(b, bValues, sb, zb, n, 1);
+  const aBatch = a.shape.slice(0, -2);
+  const m = a.shape[a.shape.length - 2];
+  const output = kind === "MatMulInteger" ? "int32" : "float";
+  im.emit(node, inputs, [{ dtype: output === "int32" ? "int32" : "float32", shape: [...aBatch, m, n] }], dynamicMatMul({
+    weights, bScale: Float32Array.from(sb), bias, m, batches: aBatch.reduce((p, q) => p * q, 1), output, aScaleInput, aZeroPointInput,
+  }));
 }
 
 /**

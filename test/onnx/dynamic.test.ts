@@ -1,0 +1,57 @@
+// Dynamic quantization graphs against onnxruntime-web, bit for bit: com.microsoft DynamicQuantizeMatMul,
+// DynamicQuantizeLinear feeding MatMulInteger (a zero point known only at run time) and MatMulIntegerToFloat
+// (scale and zero point of the run), int8 and uint8 weights with zero points, bias, batches, an all-zero input.
+
+import { describe, it } from "vitest";
+import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
+import { rng, randInts } from "../helpers.js";
+import { expectSameAsOrt } from "./ort-compare.js";
+
+const f32 = (name: string, dims: number[], v: ArrayLike<number>) => ({ name, dtype: "float32" as const, dims, data: Float32Array.from(v) });
+
+function weights(bType: "int8" | "uint8", k: number, n: number, seed: number) {
+  const r = rng(seed);
+  return [
+    { name: "b", dtype: bType, dims: [k, n], data: bType === "int8" ? randInts(Int8Array, k * n, -127, 127, r) : Uint8Array.from(randInts(Int32Array, k * n, 0, 255, r)) },
+    f32("sb", [], [0.0123]),
+    bType === "int8" ? { name: "zb", dtype: "int8" as const, dims: [], data: Int8Array.of(0) } : { name: "zb", dtype: "uint8" as const, dims: [], data: Uint8Array.of(131) },
+    f32("bias", [n], Array.from({ length: n }, (_, j) => Math.sin(j) * 0.7)),
+  ];
+}
+
+const input = (n: number, zero = false) => Float32Array.from({ length: n }, (_, i) => (zero ? 0 : Math.sin(i * 0.77) * 3 + Math.cos(i * 0.13)));
+
+describe("dynamic quantization graphs against onnxruntime-web", () => {
+  for (const bType of ["int8", "uint8"] as const) {
+    for (const zero of [false, true]) {
+      const tag = `${bType} B${zero ? ", an all-zero input" : ""}`;
+      it(`com.microsoft DynamicQuantizeMatMul with bias, ${tag}`, async () => {
+        const [k, n] = [24, 13];
+        const spec: GraphSpec = {
+          opset: 17,
+          nodes: [{ opType: "DynamicQuantizeMatMul", domain: "com.microsoft", inputs: ["x", "b", "sb", "zb", "bias"], outputs: ["y"] }],
+          inputs: [{ name: "x", dtype: "float32", dims: [2, 5, k] }],
+          outputs: [{ name: "y", dtype: "float32", dims: [2, 5, n] }],
+          initializers: weights(bType, k, n, 1),
+        };
+        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: input(2 * 5 * k, zero), dims: [2, 5, k] }]);
+      });
+
+      it(`DynamicQuantizeLinear -> MatMulInteger (int32) and -> MatMulIntegerToFloat, ${tag}`, async () => {
+        const [k, n] = [40, 9];
+        const spec: GraphSpec = {
+          opset: 17,
+          nodes: [
+            { opType: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"] },
+            { opType: "MatMulInteger", inputs: ["xq", "b", "xz", "zb"], outputs: ["acc"] },
+            { opType: "MatMulIntegerToFloat", domain: "com.microsoft", inputs: ["xq", "b", "xs", "sb", "xz", "zb", "bias"], outputs: ["y"] },
+          ],
+          inputs: [{ name: "x", dtype: "float32", dims: [7, k] }],
+          outputs: [{ name: "acc", dtype: "int32", dims: [7, n] }, { name: "y", dtype: "float32", dims: [7, n] }],
+          initializers: weights(bType, k, n, 2),
+        };
+        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: input(7 * k, zero), dims: [7, k] }], { graphOptimizationLevel: "disabled" });
+      });
+    }
+  }
+});
