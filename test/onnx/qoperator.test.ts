@@ -122,6 +122,37 @@ describe("ONNX QOperator models against onnxruntime-web", () => {
   });
 });
 
+describe("ONNX opsets", () => {
+  const padModel = (opset: number, attrs: boolean): GraphSpec => ({
+    opset,
+    nodes: [attrs
+      ? { opType: "Pad", inputs: ["x"], outputs: ["y"], attrs: { pads: [0, 1, 0, 2], value: { float: -3 } } }
+      : { opType: "Pad", inputs: ["x", "pads", "v"], outputs: ["y"] }],
+    inputs: [{ name: "x", dtype: "int8", dims: [2, 3] }],
+    outputs: [{ name: "y", dtype: "int8", dims: [2, 6] }],
+    initializers: attrs ? [] : [{ name: "pads", dtype: "int64", dims: [4], data: BigInt64Array.of(0n, 1n, 0n, 2n) }, { name: "v", dtype: "int8", dims: [], data: Int8Array.of(-3) }],
+  });
+
+  it("Pad reads opset 10's attributes and opset 11's inputs alike", async () => {
+    const d = await dyad();
+    const x = Int8Array.of(1, 2, 3, 4, 5, 6);
+    const want = [-3, 1, 2, 3, -3, -3, -3, 4, 5, 6, -3, -3];
+    for (const [opset, attrs] of [[10, true], [13, false]] as const) {
+      const model = d.loadModel(encodeModel(padModel(opset, attrs)));
+      expect(Array.from(model.run([x])[0].data as Int8Array), `opset ${opset}`).toEqual(want);
+      model.dispose();
+    }
+  });
+
+  it("refuses default-domain opsets outside 10 to 21, naming the opset", async () => {
+    const d = await dyad();
+    for (const opset of [9, 22]) {
+      expect(() => d.loadModel(encodeModel(padModel(opset, opset < 11))), `opset ${opset}`).toThrow(UnsupportedError);
+      expect(() => d.loadModel(encodeModel(padModel(opset, opset < 11))), `opset ${opset}`).toThrow(new RegExp(`opset ${opset}; dyad reads opsets 10 to 21`));
+    }
+  });
+});
+
 describe("ONNX reader on mutated files", () => {
   it("2000 mutated models each end in a result or a DyadError", async () => {
     const { DyadError } = await import("../../src/errors.js");

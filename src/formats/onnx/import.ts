@@ -48,6 +48,9 @@ interface Value {
   layout: "nhwc" | null;
 }
 
+/** The default-domain opsets whose operator semantics the handlers below follow (version differences noted where they matter). */
+const MIN_OPSET = 10, MAX_OPSET = 21;
+
 const TO_NHWC = [0, 2, 3, 1];
 const TO_NCHW = [0, 3, 1, 2];
 
@@ -310,12 +313,15 @@ const OPS: Record<string, Handler> = {
     const x = im.value(node, 0, "data");
     const mode = (node.attrs.mode as string | undefined) ?? "constant";
     if (mode !== "constant" || node.inputs[3]) throw new UnsupportedError(`${describe(node)}: only constant padding of every axis`);
-    const raw = im.constant(node, 1, "pads")!;
+    // Opset 10 carries pads and value as attributes; 11 on, as inputs.
+    const raw = (node.attrs.pads as number[] | undefined) ?? im.constant(node, 1, "pads")!;
     const rank = x.shape.length;
     if (raw.length !== 2 * rank) throw new ShapeError(`${describe(node)}: ${raw.length} pads for rank ${rank}`);
     if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Pad`);
     if (node.inputs[2] && im.value(node, 2, "constant_value").dtype !== x.dtype) throw new ShapeError(`${describe(node)}: constant_value must be ${x.dtype} like the data`);
-    const value = im.constant(node, 2, "constant_value", true)?.[0] ?? 0;
+    const value = (node.attrs.value as number | undefined) ?? im.constant(node, 2, "constant_value", true)?.[0] ?? 0;
+    const { min: vmin, max: vmax } = DTYPES[x.dtype];
+    if (!Number.isInteger(value) || value < vmin || value > vmax) throw new ShapeError(`${describe(node)}: pad value ${value} is not a ${x.dtype}`);
     // ONNX pads: all befores, then all afters, in ONNX's axis order; stored NHWC they permute like the axes.
     const order = x.layout === "nhwc" ? TO_NHWC : x.shape.map((_, i) => i);
     const pairs = order.flatMap((a) => [raw[a], raw[a + rank]]);
@@ -756,6 +762,9 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
     throw new ModelFormatError(`onnx: the file does not decode as an ONNX ModelProto: ${(e as Error).message}`);
   }
   if (model.outputs.length === 0) throw new ModelFormatError("onnx: the graph has no outputs");
+  if (!(model.opset >= MIN_OPSET && model.opset <= MAX_OPSET)) {
+    throw new UnsupportedError(`onnx: the model imports default-domain opset ${model.opset}; dyad reads opsets ${MIN_OPSET} to ${MAX_OPSET}`);
+  }
   model = { ...model, nodes: fuseQdq(model) };
   model = { ...model, nodes: fuseConvClip(model) };
   const missing = model.nodes.filter((n) => !OPS[opKey(n)]);
