@@ -76,6 +76,41 @@ describe("QDQ models against onnxruntime-web", () => {
   });
 });
 
+describe("QDQ Gemm against onnxruntime-web", () => {
+  for (const [act, transB, perColumn] of [["uint8", 1, false], ["int8", 0, true], ["uint8", 0, true]] as const) {
+    it(`Gemm (transB ${transB}) with an int32 bias, ${perColumn ? "per-column" : "per-tensor"} int8 weights, ${act} activations`, async () => {
+      const r = rng(41 + transB);
+      const [m, k, n] = [5, 32, 11];
+      const sx = 0.04;
+      const sw = perColumn ? Array.from({ length: n }, () => 0.003 + r() * 0.01) : [0.006];
+      const z = (name: string, v: number) => ({ name, dtype: act, dims: [] as number[], data: act === "uint8" ? Uint8Array.of(v + 128) : Int8Array.of(v) });
+      const spec: GraphSpec = {
+        opset: 17,
+        nodes: [
+          { opType: "QuantizeLinear", inputs: ["x", "sx", "zx"], outputs: ["xq"] },
+          { opType: "DequantizeLinear", inputs: ["xq", "sx", "zx"], outputs: ["xf"] },
+          { opType: "DequantizeLinear", inputs: ["wq", "sw", "zw"], outputs: ["wf"], attrs: perColumn ? { axis: transB ? 0 : 1 } : {} },
+          { opType: "DequantizeLinear", inputs: ["bq", "sb", "zb"], outputs: ["bf"], attrs: perColumn ? { axis: 0 } : {} },
+          { opType: "Gemm", inputs: ["xf", "wf", "bf"], outputs: ["yf"], attrs: { transB } },
+          { opType: "QuantizeLinear", inputs: ["yf", "sy", "zy"], outputs: ["yq"] },
+          { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+        ],
+        inputs: [{ name: "x", dtype: "float32", dims: [m, k] }],
+        outputs: [{ name: "y", dtype: "float32", dims: [m, n] }],
+        initializers: [
+          f32("sx", [], [sx]), z("zx", 2),
+          { name: "wq", dtype: "int8", dims: transB ? [n, k] : [k, n], data: randInts(Int8Array, n * k, -127, 127, r) },
+          f32("sw", perColumn ? [n] : [], sw), { name: "zw", dtype: "int8", dims: perColumn ? [n] : [], data: new Int8Array(perColumn ? n : 1) },
+          { name: "bq", dtype: "int32", dims: [n], data: randInts(Int32Array, n, -3000, 3000, r) },
+          f32("sb", perColumn ? [n] : [], sw.map((s) => Math.fround(sx) * Math.fround(s))), { name: "zb", dtype: "int32", dims: perColumn ? [n] : [], data: new Int32Array(perColumn ? n : 1) },
+          f32("sy", [], [0.05]), z("zy", -3),
+        ],
+      };
+      await compare(spec, Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.53) * 2.5), [m, k]);
+    });
+  }
+});
+
 describe("QDQ elementwise, pooling and softmax patterns against onnxruntime-web", () => {
   // x quantized twice (two scales), each dequantized: the operator between them and one QuantizeLinear.
   const ops: { name: string; node: (a: string, b: string) => GraphSpec["nodes"][number]; dims: number[] }[] = [

@@ -1,7 +1,7 @@
 // QDQ models (what onnxruntime's quantizer writes by default): an operator between DequantizeLinear inputs and
 // one QuantizeLinear is rewritten as the integer operator onnxruntime fuses it into, so it runs on 8-bit data:
 // - Conv / MatMul with constant int8 weights (and int32 bias) -> QLinearConv / QLinearMatMul (ONNX's fp32
-//   requantization);
+//   requantization); Gemm with constant B and an int32 bias (beta 1) -> com.microsoft QGemm;
 // - Add, Mul -> com.microsoft QLinearAdd / QLinearMul; Concat -> QLinearConcat; AveragePool,
 //   GlobalAveragePool -> QLinearAveragePool / QLinearGlobalAveragePool; Sigmoid, LeakyRelu and Relu (as a
 //   LeakyRelu of slope 0) -> QLinearSigmoid / QLinearLeakyRelu; Softmax -> QLinearSoftmax.
@@ -80,6 +80,22 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
   };
   for (const n of model.nodes) {
     if (!isDefaultDomain(n)) continue;
+    if (n.opType === "Gemm") {
+      // -> com.microsoft QGemm: constant B, an int32 bias C (quantized with a_scale * b_scale) or none.
+      const [da, db, dc] = [dq(n.inputs[0]), dq(n.inputs[1]), n.inputs[2] ? dq(n.inputs[2]) : undefined];
+      if (!da || !db || !constants.has(db.inputs[0]) || !scalar(da.inputs[1]) || (n.inputs[2] && (!dc || !constants.has(dc.inputs[0])))) continue;
+      if (((n.attrs.beta as number | undefined) ?? 1) !== 1) continue;
+      const q = soleQ(n.outputs[0]);
+      if (!q || !scalar(q.inputs[1])) continue;
+      const attrs = { ...n.attrs };
+      delete attrs.beta;
+      replacement.set(n, [{
+        opType: "QGemm", domain: "com.microsoft", name: n.name,
+        inputs: [...triple(da), ...triple(db), dc ? dc.inputs[0] : "", ...qParams(q)], outputs: [q.outputs[0]], attrs,
+      }]);
+      consume([da, db, dc], q);
+      continue;
+    }
     if (n.opType === "Conv" || n.opType === "MatMul") {
       const [dx, dw, db] = [dq(n.inputs[0]), dq(n.inputs[1]), n.inputs[2] ? dq(n.inputs[2]) : undefined];
       if (!dx || !dw || !constants.has(dw.inputs[0]) || (n.inputs[2] && (!db || !constants.has(db.inputs[0])))) continue;
