@@ -1,6 +1,7 @@
 // Dynamic quantization graphs against onnxruntime-web, bit for bit: com.microsoft DynamicQuantizeMatMul,
 // DynamicQuantizeLinear feeding MatMulInteger (a zero point known only at run time) and MatMulIntegerToFloat
-// (scale and zero point of the run), int8 and uint8 weights with zero points, bias, batches, an all-zero input.
+// (scale and zero point of the run), int8 and uint8 weights with zero points, bias, batches, an all-zero input;
+// and the unfused graph onnxruntime's quantize_dynamic writes, with its float glue (Cast, Mul, Add, Sub, Div, Relu).
 
 import { describe, it } from "vitest";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
@@ -54,4 +55,50 @@ describe("dynamic quantization graphs against onnxruntime-web", () => {
       });
     }
   }
+});
+
+describe("onnxruntime's quantize_dynamic graph (unfused) against onnxruntime-web", () => {
+  for (const level of ["disabled", "all"] as const) {
+    it(`DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul (scales) -> Add (bias) -> Relu, graph optimizations ${level}`, async () => {
+      const [m, k, n] = [6, 32, 10];
+      const r = rng(9);
+      const spec: GraphSpec = {
+        opset: 17,
+        nodes: [
+          { opType: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"] },
+          { opType: "MatMulInteger", inputs: ["xq", "b", "xz", "zb"], outputs: ["acc"] },
+          { opType: "Cast", inputs: ["acc"], outputs: ["accf"], attrs: { to: 1 } },
+          { opType: "Mul", inputs: ["xs", "sb"], outputs: ["scale"] },
+          { opType: "Mul", inputs: ["accf", "scale"], outputs: ["prod"] },
+          { opType: "Add", inputs: ["prod", "bias"], outputs: ["sum"] },
+          { opType: "Relu", inputs: ["sum"], outputs: ["y"] },
+          { opType: "Sub", inputs: ["sum", "prod"], outputs: ["diff"] },
+          { opType: "Div", inputs: ["diff", "scale"], outputs: ["ratio"] },
+        ],
+        inputs: [{ name: "x", dtype: "float32", dims: [m, k] }],
+        outputs: [{ name: "y", dtype: "float32", dims: [m, n] }, { name: "ratio", dtype: "float32", dims: [m, n] }],
+        initializers: [
+          { name: "b", dtype: "int8", dims: [k, n], data: randInts(Int8Array, k * n, -127, 127, r) },
+          f32("sb", [], [0.0123]), { name: "zb", dtype: "int8", dims: [], data: Int8Array.of(0) },
+          f32("bias", [n], Array.from({ length: n }, (_, j) => Math.sin(j) * 0.9)),
+        ],
+      };
+      await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: input(m * k), dims: [m, k] }], { graphOptimizationLevel: level });
+    });
+  }
+
+  it("Cast truncates float to int32 and converts back", async () => {
+    const spec: GraphSpec = {
+      opset: 17,
+      nodes: [
+        { opType: "Cast", inputs: ["x"], outputs: ["i"], attrs: { to: 6 } },
+        { opType: "Cast", inputs: ["i"], outputs: ["y"], attrs: { to: 1 } },
+      ],
+      inputs: [{ name: "x", dtype: "float32", dims: [6] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [6] }],
+      initializers: [],
+    };
+    // In int32 range only (onnxruntime leaves out-of-range casts undefined): truncation toward zero both ways.
+    await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.of(-2.7, 2.7, 0.5, -0.5, 123456789.7, -1e9), dims: [6] }]);
+  });
 });

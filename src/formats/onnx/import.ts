@@ -21,10 +21,11 @@ import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { stridedSlice } from "../../ops/strided-slice.js";
 import { pool } from "../../ops/pooling.js";
 import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul.js";
+import { floatBinary, floatRelu, cast, type FloatBinaryOp } from "../../ops/float-elementwise.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
-import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
+import { decodeModel, ONNX_DTYPE, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d, type Padding } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
 import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
@@ -424,6 +425,29 @@ const OPS: Record<string, Handler> = {
       pool("max", { padding, strideH: sh, strideW: sw, filterH: kernel[0], filterW: kernel[1], activation: "none" }));
     im.linkQuant(x, y);
   },
+  Add: (im, node) => floatBinaryNode(im, node, "add"),
+  Sub: (im, node) => floatBinaryNode(im, node, "sub"),
+  Mul: (im, node) => floatBinaryNode(im, node, "mul"),
+  Div: (im, node) => floatBinaryNode(im, node, "div"),
+  Relu: (im, node) => {
+    const x = im.value(node, 0, "X");
+    if (x.dtype === "float32") {
+      im.emit(node, [im.logical(x)], [{ dtype: "float32", shape: im.logical(x).shape }], floatRelu());
+      return;
+    }
+    // Relu of int8 (opset 14) is max(x, 0) of the integers themselves, whatever they quantize.
+    if (x.dtype !== "int8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only float32 and int8`);
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(clampTable(0, 127, false)))[0]);
+  },
+  Cast: (im, node) => {
+    const x = im.logical(im.value(node, 0, "input"));
+    const to = ONNX_DTYPE[node.attrs.to as number] as TensorDType | undefined;
+    const casts = ["float32", "int32", "int16", "int8", "uint8"];
+    if (!to || !casts.includes(to) || !casts.includes(x.dtype) || (to !== "float32" && x.dtype !== "float32" && to !== x.dtype)) {
+      throw new UnsupportedError(`${describe(node)}: Cast from ${x.dtype} to ${to ?? `type ${String(node.attrs.to)}`} (between float32 and int32/int16/int8/uint8 only)`);
+    }
+    im.emit(node, [x], [{ dtype: to, shape: x.shape }], cast());
+  },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
@@ -657,6 +681,22 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
     return { run: () => mm.runInto(ctx.ptr(x.id), batches, m, ctx.ptr(y.id)), dispose: () => mm.dispose() };
   };
   im.emit(node, [a], [{ dtype: outDtype, shape: [...aBatch, m, n] }], builder);
+}
+
+/** Add, Sub, Mul, Div of float32 tensors (values of the run or constants), with broadcasting. */
+function floatBinaryNode(im: Importer, node: OnnxNode, op: FloatBinaryOp): void {
+  const a = im.logical(im.value(node, 0, "A")), b = im.logical(im.value(node, 1, "B"));
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    throw new UnsupportedError(`${describe(node)}: ${a.dtype} and ${b.dtype} operands; only float32 here (8-bit ${node.opType} runs through its QDQ or com.microsoft form)`);
+  }
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
+  const [pa, pb] = [pad(a.shape), pad(b.shape)];
+  const shape = pa.map((d, i) => {
+    if (d !== pb[i] && d !== 1 && pb[i] !== 1) throw new ShapeError(`${describe(node)}: [${a.shape}] and [${b.shape}] do not broadcast`);
+    return d === 1 ? pb[i] : d;
+  });
+  im.emit(node, [a, b], [{ dtype: "float32", shape }], floatBinary(op));
 }
 
 /**
