@@ -27,20 +27,25 @@ export function concatenation(axisIn: number): NodeBuilder {
     const esize = DTYPE_BYTES[y.dtype];
     const outer = y.shape.slice(0, axis).reduce((a, b) => a * b, 1);
     const inner = y.shape.slice(axis + 1).reduce((a, b) => a * b, 1) * esize;
+    // Constant inputs (an ONNX Concat may mix them in) are uploaded once and copied like the others.
+    const constants = inputs.map((t) => (t.data ? ctx.rt.upload(t.data, `${t.name} (constant)`) : null));
+    const at = (i: number) => constants[i]?.ptr ?? ctx.ptr(inputs[i].id);
     return {
       run: () => {
         const mem = ctx.rt.bytes();
         let dst = ctx.ptr(y.id);
         for (let o = 0; o < outer; o++) {
-          for (const t of inputs) {
+          inputs.forEach((t, i) => {
             const block = t.shape[axis] * inner;
-            const src = ctx.ptr(t.id) + o * block;
+            const src = at(i) + o * block;
             mem.copyWithin(dst, src, src + block);
             dst += block;
-          }
+          });
         }
       },
-      dispose: () => {},
+      dispose: () => {
+        for (const c of constants.reverse()) if (c) ctx.rt.arena.free(c);
+      },
     };
   };
 }

@@ -97,3 +97,19 @@ export function cast(): NodeBuilder {
     };
   };
 }
+
+/** Clip: min(max(x, lo), hi) of float32 values (bounds as given: -Infinity / Infinity when absent). */
+export function floatClip(lo: number, hi: number): NodeBuilder {
+  return (ctx) => {
+    const x = ctx.input(0, "input"), y = ctx.output(0, "output");
+    const rx = reader(ctx, x), n = elementCount(x);
+    const [l, h] = [Math.fround(lo), Math.fround(hi)];
+    return {
+      run: () => {
+        const vx = rx(), vy = new Float32Array(ctx.rt.bytes().buffer as ArrayBuffer, ctx.ptr(y.id), n);
+        for (let i = 0; i < n; i++) vy[i] = Math.min(h, Math.max(l, vx[i]));
+      },
+      dispose: () => {},
+    };
+  };
+}

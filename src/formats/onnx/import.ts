@@ -21,7 +21,9 @@ import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
 import { stridedSlice } from "../../ops/strided-slice.js";
 import { pool } from "../../ops/pooling.js";
 import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul.js";
-import { floatBinary, floatRelu, cast, type FloatBinaryOp } from "../../ops/float-elementwise.js";
+import { floatBinary, floatRelu, floatClip, cast, type FloatBinaryOp } from "../../ops/float-elementwise.js";
+import { gather } from "../../ops/gather.js";
+import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
@@ -113,6 +115,23 @@ class Importer {
     return v.layout === "nhwc" ? this.transposed(v, TO_NCHW, null) : v;
   }
 
+  /** `x` with another shape: folded when `x` is a constant, else a copy node; the quantization shared. */
+  reshaped(node: OnnxNode, x: Value, shape: number[], layout: "nhwc" | null = null): Value {
+    if (x.constant) {
+      const y = this.add(node.outputs[0], x.dtype, shape, this.tensor(x).data, x.constant);
+      this.tensor(y).quant = this.tensor(x).quant;
+      return y;
+    }
+    const [y] = this.emit(node, [x], [{ dtype: x.dtype, shape, layout }], reshape());
+    this.linkQuant(x, y);
+    return y;
+  }
+
+  /** A constant computed at import (shape arithmetic): its values and bytes. */
+  folded(name: string, dtype: TensorDType, shape: number[], values: number[]): Value {
+    return this.add(name, dtype, shape, tensorBytes({ name, dtype, dims: shape, values }, dtype), values);
+  }
+
   /** A 4-D value stored channels-last. */
   nhwc(v: Value): Value {
     return v.layout === "nhwc" ? v : this.transposed(v, TO_NHWC, "nhwc");
@@ -188,7 +207,7 @@ function opKey(node: OnnxNode): string {
 const OPS: Record<string, Handler> = {
   Identity: (im, node) => {
     const x = im.value(node, 0, "input");
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], reshape())[0]);
+    im.reshaped(node, x, x.shape, x.layout);
   },
   QuantizeLinear: (im, node) => {
     let x = im.value(node, 0, "x");
@@ -301,7 +320,14 @@ const OPS: Record<string, Handler> = {
   },
   Clip: (im, node) => {
     const x = im.value(node, 0, "input");
-    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Clip`);
+    if (x.dtype === "float32") {
+      // Opset 6-10: min and max attributes; 11 on: optional inputs.
+      const bound = (i: number, role: string, fallback: number) => (node.attrs[role] as number | undefined) ?? im.constant(node, i, role, true)?.[0] ?? fallback;
+      const xl = im.logical(x);
+      im.emit(node, [xl], [{ dtype: "float32", shape: xl.shape }], floatClip(bound(1, "min", -Infinity), bound(2, "max", Infinity)));
+      return;
+    }
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only float32, int8 and uint8 Clip`);
     const { min: lo, max: hi } = DTYPES[x.dtype];
     for (const [i, role] of [[1, "min"], [2, "max"]] as const) {
       if (node.inputs[i] && im.value(node, i, role).dtype !== x.dtype) throw new ShapeError(`${describe(node)}: ${role} must be ${x.dtype} like the input`);
@@ -344,7 +370,7 @@ const OPS: Record<string, Handler> = {
     const axes = ((node.attrs.axes as number[] | undefined) ?? im.constant(node, 1, "axes", true) ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])))
       .map((a) => (a < 0 ? a + x.shape.length : a));
     if (axes.some((a) => x.shape[a] !== 1)) throw new ShapeError(`${describe(node)}: cannot squeeze axes [${axes}] of [${x.shape}]`);
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.includes(i)) }], reshape())[0]);
+    im.reshaped(node, x, x.shape.filter((_, i) => !axes.includes(i)));
   },
   Unsqueeze: (im, node) => {
     const x = im.logical(im.value(node, 0, "data"));
@@ -353,7 +379,7 @@ const OPS: Record<string, Handler> = {
     const axes = raw.map((a) => (a < 0 ? a + rank : a));
     const shape: number[] = [];
     for (let i = 0, j = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]);
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape }], reshape())[0]);
+    im.reshaped(node, x, shape);
   },
   Constant: (im, node) => {
     const t = node.attrs.value as OnnxTensor | undefined;
@@ -406,7 +432,7 @@ const OPS: Record<string, Handler> = {
     if (out.reduce((a, b) => a * b, 1) !== total || out.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ShapeError(`${describe(node)}: cannot reshape [${x.shape}] to [${spec}]`);
     }
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: out }], reshape())[0]);
+    im.reshaped(node, x, out);
   },
   MaxPool: (im, node) => {
     const x = im.nhwc(im.value(node, 0, "X"));
@@ -442,18 +468,123 @@ const OPS: Record<string, Handler> = {
   Cast: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const to = ONNX_DTYPE[node.attrs.to as number] as TensorDType | undefined;
+    if (x.constant && to && GRAPH_DTYPES.has(to)) {
+      // Shape arithmetic: folded (float32 rounds, integers truncate toward zero).
+      im.folded(node.outputs[0], to, x.shape, Array.from(x.constant, (v) => (to === "float32" ? Math.fround(Number(v)) : Math.trunc(Number(v)))));
+      return;
+    }
     const casts = ["float32", "int32", "int16", "int8", "uint8"];
     if (!to || !casts.includes(to) || !casts.includes(x.dtype) || (to !== "float32" && x.dtype !== "float32" && to !== x.dtype)) {
       throw new UnsupportedError(`${describe(node)}: Cast from ${x.dtype} to ${to ?? `type ${String(node.attrs.to)}`} (between float32 and int32/int16/int8/uint8 only)`);
     }
     im.emit(node, [x], [{ dtype: to, shape: x.shape }], cast());
   },
+  Shape: (im, node) => {
+    const x = im.value(node, 0, "data");
+    // The ONNX (NCHW) shape of a value stored channels-last.
+    const dims = x.layout === "nhwc" ? TO_NCHW.map((a) => x.shape[a]) : x.shape;
+    const rank = dims.length;
+    const clampAxis = (a: number) => Math.min(rank, Math.max(0, a < 0 ? a + rank : a));
+    const start = clampAxis((node.attrs.start as number | undefined) ?? 0), end = clampAxis((node.attrs.end as number | undefined) ?? rank);
+    const out = dims.slice(start, Math.max(start, end));
+    im.folded(node.outputs[0], "int64", [out.length], out);
+  },
+  Gather: (im, node) => {
+    const data = im.value(node, 0, "data");
+    const indices = im.value(node, 1, "indices");
+    const raw = im.constant(node, 1, "indices")!;
+    const shape = data.layout === "nhwc" ? TO_NCHW.map((a) => data.shape[a]) : data.shape;
+    const rank = shape.length;
+    const a = (node.attrs.axis as number | undefined) ?? 0;
+    if (a < -rank || a >= rank) throw new ShapeError(`${describe(node)}: axis ${a} out of range for rank ${rank}`);
+    const axis = a < 0 ? a + rank : a;
+    const dim = shape[axis];
+    const idx = raw.map((i) => {
+      if (!(i >= -dim && i < dim)) throw new ShapeError(`${describe(node)}: index ${i} out of range for a dimension of ${dim}`);
+      return i < 0 ? i + dim : i;
+    });
+    const outShape = [...shape.slice(0, axis), ...indices.shape, ...shape.slice(axis + 1)];
+    if (data.constant) {
+      const outer = shape.slice(0, axis).reduce((p, q) => p * q, 1), inner = shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+      const values: number[] = [];
+      for (let o = 0; o < outer; o++) for (const i of idx) for (let k = 0; k < inner; k++) values.push(Number(data.constant[(o * dim + i) * inner + k]));
+      im.folded(node.outputs[0], data.dtype, outShape, values);
+      return;
+    }
+    const x = im.logical(data);
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: outShape }], gather(axis, idx))[0]);
+  },
+  Concat: (im, node) => {
+    const xs = node.inputs.map((_, i) => im.value(node, i, `inputs[${i}]`));
+    const logical = (v: Value) => (v.layout === "nhwc" ? TO_NCHW.map((a) => v.shape[a]) : v.shape);
+    const rank = logical(xs[0]).length;
+    const a = node.attrs.axis as number | undefined;
+    if (a === undefined || a < -rank || a >= rank) throw new ShapeError(`${describe(node)}: axis ${a} for rank ${rank}`);
+    const axis = a < 0 ? a + rank : a;
+    if (xs.some((v) => v.dtype !== xs[0].dtype || logical(v).length !== rank || logical(v).some((d, i) => i !== axis && d !== logical(xs[0])[i]))) {
+      throw new ShapeError(`${describe(node)}: inputs ${xs.map((v) => `${v.dtype} [${logical(v)}]`).join(", ")} do not concatenate along axis ${axis}`);
+    }
+    const shape = logical(xs[0]).map((d, i) => (i === axis ? xs.reduce((sum, v) => sum + logical(v)[axis], 0) : d));
+    if (xs.every((v) => v.constant)) {
+      const outer = shape.slice(0, axis).reduce((p, q) => p * q, 1), inner = shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+      const values: number[] = [];
+      for (let o = 0; o < outer; o++) for (const v of xs) {
+        const block = logical(v)[axis] * inner;
+        for (let k = 0; k < block; k++) values.push(Number(v.constant![o * block + k]));
+      }
+      im.folded(node.outputs[0], xs[0].dtype, shape, values);
+      return;
+    }
+    // 8-bit tensors concatenated as they are must share one quantization (QLinearConcat requantizes).
+    const ins = xs.map((v) => (v.constant ? v : im.logical(v)));
+    const [y] = im.emit(node, ins, [{ dtype: xs[0].dtype, shape }], concatenation(axis));
+    for (const v of ins) if (!v.constant) im.linkQuant(v, y);
+  },
+  Slice: (im, node) => {
+    const x = im.logical(im.value(node, 0, "data"));
+    const rank = x.shape.length;
+    // Opset 10+: starts, ends, axes, steps as constant inputs.
+    const starts = im.constant(node, 1, "starts")!, ends = im.constant(node, 2, "ends")!;
+    const axes = (im.constant(node, 3, "axes", true) ?? starts.map((_, i) => i)).map((ax) => (ax < 0 ? ax + rank : ax));
+    const steps = im.constant(node, 4, "steps", true) ?? starts.map(() => 1);
+    const begin = x.shape.map(() => 0), end = [...x.shape], stride = x.shape.map(() => 1);
+    let endMask = 0;
+    axes.forEach((ax, j) => {
+      if (!(ax >= 0 && ax < rank) || steps[j] === 0) throw new ShapeError(`${describe(node)}: axis ${axes[j]} or step ${steps[j]}`);
+      const dim = x.shape[ax], step = steps[j];
+      const norm = (v: number) => (v < 0 ? v + dim : v);
+      // ONNX clamps: [0, dim] going forward, [-1, dim - 1] going backward (-1: past the first element).
+      const [lo, hi] = step > 0 ? [0, dim] : [-1, dim - 1];
+      begin[ax] = Math.min(step > 0 ? dim : dim - 1, Math.max(0, norm(Math.max(-1e15, Math.min(1e15, starts[j])))));
+      end[ax] = Math.min(hi, Math.max(lo, norm(Math.max(-1e15, Math.min(1e15, ends[j])))));
+      stride[ax] = step;
+      // STRIDED_SLICE reads a negative end as counted from the back: past the first element is its end mask.
+      if (end[ax] === -1) endMask |= 1 << ax;
+    });
+    const shape = x.shape.map((_, d) => Math.max(0, Math.ceil((end[d] - begin[d]) / stride[d])));
+    if (shape.some((d) => d === 0)) throw new UnsupportedError(`${describe(node)}: an empty slice [${shape}]`);
+    if (x.constant) {
+      const values: number[] = [];
+      const walk = (d: number, offset: number) => {
+        if (d === rank) return void values.push(Number(x.constant![offset]));
+        const inner = x.shape.slice(d + 1).reduce((p, q) => p * q, 1);
+        for (let i = 0; i < shape[d]; i++) walk(d + 1, offset + (begin[d] + i * stride[d]) * inner);
+      };
+      walk(0, 0);
+      im.folded(node.outputs[0], x.dtype, shape, values);
+      return;
+    }
+    const i32 = (name: string, v: number[]) => im.add(`${node.outputs[0]}:${name}`, "int32", [rank], new Uint8Array(Int32Array.from(v).buffer), v);
+    const [y] = im.emit(node, [x, i32("begin", begin), i32("end", end), i32("strides", stride)], [{ dtype: x.dtype, shape }],
+      stridedSlice({ beginMask: 0, endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false }));
+    im.linkQuant(x, y);
+  },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
     const axis = a < 0 ? a + x.shape.length : a;
     const outer = x.shape.slice(0, axis).reduce((p, q) => p * q, 1);
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: [outer, x.shape.reduce((p, q) => p * q, 1) / outer] }], reshape())[0]);
+    im.reshaped(node, x, [outer, x.shape.reduce((p, q) => p * q, 1) / outer]);
   },
 };
 
@@ -683,9 +814,31 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   im.emit(node, [a], [{ dtype: outDtype, shape: [...aBatch, m, n] }], builder);
 }
 
+/** Add, Sub, Mul, Div of two constants (shape arithmetic), with broadcasting; integer division truncates. */
+function foldBinary(im: Importer, node: OnnxNode, op: FloatBinaryOp, a: Value, b: Value): void {
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const pad = (sh: number[]) => [...new Array(rank - sh.length).fill(1), ...sh];
+  const [pa, pb] = [pad(a.shape), pad(b.shape)];
+  if (pa.some((d, i) => d !== pb[i] && d !== 1 && pb[i] !== 1)) throw new ShapeError(`${describe(node)}: [${a.shape}] and [${b.shape}] do not broadcast`);
+  const shape = pa.map((d, i) => Math.max(d, pb[i]));
+  const [ia, ib] = broadcastIndices(a.shape, b.shape, shape);
+  const float = a.dtype === "float32";
+  const f = (v: number) => (float ? Math.fround(v) : v);
+  const values = Array.from(ia, (i, k) => {
+    const [x, y] = [Number(a.constant![i]), Number(b.constant![ib[k]])];
+    if (op === "div" && !float && y === 0) throw new ShapeError(`${describe(node)}: integer division by zero`);
+    return f(op === "add" ? x + y : op === "sub" ? x - y : op === "mul" ? x * y : float ? x / y : Math.trunc(x / y));
+  });
+  im.folded(node.outputs[0], a.dtype, shape, values);
+}
+
 /** Add, Sub, Mul, Div of float32 tensors (values of the run or constants), with broadcasting. */
 function floatBinaryNode(im: Importer, node: OnnxNode, op: FloatBinaryOp): void {
   const a = im.logical(im.value(node, 0, "A")), b = im.logical(im.value(node, 1, "B"));
+  if (a.constant && b.constant && a.dtype === b.dtype && (a.dtype === "int64" || a.dtype === "int32" || a.dtype === "float32")) {
+    foldBinary(im, node, op, a, b);
+    return;
+  }
   if (a.dtype !== "float32" || b.dtype !== "float32") {
     throw new UnsupportedError(`${describe(node)}: ${a.dtype} and ${b.dtype} operands; only float32 here (8-bit ${node.opType} runs through its QDQ or com.microsoft form)`);
   }

@@ -1,0 +1,74 @@
+// The glue of exported models against onnxruntime-web, bit for bit: shape arithmetic folded at load (Shape ->
+// Gather -> Unsqueeze -> Concat -> Reshape, with Cast and Mul on the way), Slice (negative indices, steps,
+// backwards, ends past the axis), Gather with constant indices, Concat of values and constants, Clip, on float32
+// and on quantized int8 tensors.
+
+import { describe, it } from "vitest";
+import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
+import { expectSameAsOrt } from "./ort-compare.js";
+
+const i64 = (name: string, v: number[], dims = [v.length]) => ({ name, dtype: "int64" as const, dims, data: BigInt64Array.from(v.map(BigInt)) });
+const x24 = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.3) * 4);
+
+async function run(nodes: GraphSpec["nodes"], outputs: GraphSpec["outputs"], initializers: GraphSpec["initializers"] = [], opset = 17): Promise<void> {
+  const spec: GraphSpec = { opset, nodes, inputs: [{ name: "x", dtype: "float32", dims: [2, 3, 4] }], outputs, initializers };
+  await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x24, dims: [2, 3, 4] }]);
+}
+
+describe("ONNX glue against onnxruntime-web", () => {
+  it("folds Shape -> Gather -> Unsqueeze -> Concat (with Cast and Mul) into a constant Reshape target", async () => {
+    await run([
+      { opType: "Shape", inputs: ["x"], outputs: ["s"] },
+      { opType: "Gather", inputs: ["s", "zero"], outputs: ["n"], attrs: { axis: 0 } },
+      { opType: "Unsqueeze", inputs: ["n", "axes"], outputs: ["n1"] },
+      { opType: "Cast", inputs: ["n1"], outputs: ["n1f"], attrs: { to: 1 } },
+      { opType: "Cast", inputs: ["n1f"], outputs: ["n1i"], attrs: { to: 7 } },
+      { opType: "Mul", inputs: ["n1i", "one"], outputs: ["n2"] },
+      { opType: "Concat", inputs: ["n2", "minus1"], outputs: ["target"], attrs: { axis: 0 } },
+      { opType: "Reshape", inputs: ["x", "target"], outputs: ["r"] },
+      { opType: "Relu", inputs: ["r"], outputs: ["y"] },
+    ], [{ name: "y", dtype: "float32", dims: [2, 12] }], [i64("zero", [0], []), i64("axes", [0]), i64("one", [1]), i64("minus1", [-1])]);
+  });
+
+  const slices: [string, number[], number[], number[], number[], number[]][] = [
+    ["a middle range", [0, 1], [2, 3], [1, 2], [1, 1], [2, 2, 2]],
+    ["negative indices and an end past the axis", [-2, -3], [1e18, -1], [1, 2], [1, 1], [2, 2, 2]],
+    ["every other element", [0, 1], [3, 4], [1, 2], [2, 2], [2, 2, 2]],
+    ["backwards to the first element", [-1, 3], [-1e18, -5], [1, 2], [-1, -1], [2, 3, 4]],
+    ["backwards by two", [2], [0], [2], [-2], [2, 3, 1]],
+  ];
+  for (const [name, starts, ends, axes, steps, dims] of slices) {
+    it(`Slice: ${name}`, async () => {
+      await run([{ opType: "Slice", inputs: ["x", "st", "en", "ax", "sp"], outputs: ["y"] }], [{ name: "y", dtype: "float32", dims }],
+        [i64("st", starts), i64("en", ends), i64("ax", axes), i64("sp", steps)]);
+    });
+  }
+
+  it("Gather with constant indices (negative, repeated, two-dimensional) along an inner axis", async () => {
+    await run([{ opType: "Gather", inputs: ["x", "idx"], outputs: ["y"], attrs: { axis: 2 } }], [{ name: "y", dtype: "float32", dims: [2, 3, 2, 2] }],
+      [i64("idx", [3, 0, -1, 1], [2, 2])]);
+  });
+
+  it("Concat of a value, a constant and the value again; Clip with bounds as inputs and as opset-10 attributes", async () => {
+    await run([
+      { opType: "Concat", inputs: ["x", "c", "x"], outputs: ["y"], attrs: { axis: 1 } },
+      { opType: "Clip", inputs: ["y", "lo", "hi"], outputs: ["z"] },
+      { opType: "Clip", inputs: ["x", "", "hi"], outputs: ["w"] },
+    ], [{ name: "z", dtype: "float32", dims: [2, 7, 4] }, { name: "w", dtype: "float32", dims: [2, 3, 4] }],
+    [{ name: "c", dtype: "float32", dims: [2, 1, 4], data: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8) },
+      { name: "lo", dtype: "float32", dims: [], data: Float32Array.of(-1.5) }, { name: "hi", dtype: "float32", dims: [], data: Float32Array.of(2.25) }]);
+    await run([{ opType: "Clip", inputs: ["x"], outputs: ["y"], attrs: { min: { float: -0.5 }, max: { float: 3 } } }], [{ name: "y", dtype: "float32", dims: [2, 3, 4] }], [], 10);
+  });
+
+  it("Slice, Gather and Concat on quantized int8 data keep the quantization", async () => {
+    await run([
+      { opType: "QuantizeLinear", inputs: ["x", "s", "z"], outputs: ["q"] },
+      { opType: "Slice", inputs: ["q", "st", "en", "ax", "sp"], outputs: ["qs"] },
+      { opType: "Gather", inputs: ["q", "idx"], outputs: ["qg"], attrs: { axis: 1 } },
+      { opType: "Concat", inputs: ["qs", "qg"], outputs: ["qc"], attrs: { axis: 1 } },
+      { opType: "DequantizeLinear", inputs: ["qc", "s", "z"], outputs: ["y"] },
+    ], [{ name: "y", dtype: "float32", dims: [2, 3, 4] }],
+    [{ name: "s", dtype: "float32", dims: [], data: Float32Array.of(0.05) }, { name: "z", dtype: "int8", dims: [], data: Int8Array.of(3) },
+      i64("st", [1]), i64("en", [3]), i64("ax", [1]), i64("sp", [1]), i64("idx", [0])]);
+  });
+});
