@@ -18,10 +18,13 @@ const PAD = 16; // DESIGN.md §3: kernels may read 16 bytes past an input buffer
 
 export function planMemory(graph: Graph): MemoryPlan {
   const n = graph.tensors.length;
-  const first = new Int32Array(n).fill(-1);
-  const last = new Int32Array(n).fill(-1);
+  // UNSEEN marks a tensor no node touches; graph inputs start at step -1 (before the first node), which must
+  // not read as unseen, or a later input could be placed over an earlier one that is written at the same time.
+  const UNSEEN = -2;
+  const first = new Int32Array(n).fill(UNSEEN);
+  const last = new Int32Array(n).fill(UNSEEN);
   const touch = (id: number, step: number) => {
-    if (first[id] === -1) first[id] = step;
+    if (first[id] === UNSEEN) first[id] = step;
     last[id] = Math.max(last[id], step);
   };
   // Inputs live from before the first node; outputs until after the last.
@@ -32,7 +35,7 @@ export function planMemory(graph: Graph): MemoryPlan {
   });
   for (const id of graph.outputs) touch(id, graph.nodes.length);
 
-  const planned = graph.tensors.filter((t) => t.data === null && first[t.id] !== -1);
+  const planned = graph.tensors.filter((t) => t.data === null && first[t.id] !== UNSEEN);
   const size = (id: number) => Math.ceil((byteSize(graph.tensors[id]) + PAD) / ALIGN) * ALIGN;
   planned.sort((a, b) => size(b.id) - size(a.id) || a.id - b.id);
 

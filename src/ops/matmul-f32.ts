@@ -90,6 +90,15 @@ export class MatMulF32 {
     return { data, shape: [...x.shape.slice(0, rank - 1), this.n] };
   }
 
+  /**
+   * Rows already in wasm memory: `rows` rows of K floats at `aPtr`, `aStride` floats apart, into `rows` x N at
+   * `outPtr`. Always the GEMM kernel (one fixed order over k, also for one row). The caller checked the sizes.
+   */
+  runInto(aPtr: number, aStride: number, rows: number, outPtr: number): void {
+    if (this.packed === null) throw new StateError("matmulF32: run() after dispose()");
+    this.rt.gemmF32(this.gemm)(rows, this.n, this.k, aPtr, aStride, this.packed.ptr, outPtr, this.n, this.min, this.max);
+  }
+
   dispose(): void {
     if (this.packed) this.rt.arena.free(this.packed);
     this.packed = null;

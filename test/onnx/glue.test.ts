@@ -72,3 +72,28 @@ describe("ONNX glue against onnxruntime-web", () => {
       i64("st", [1]), i64("en", [3]), i64("ax", [1]), i64("sp", [1]), i64("idx", [0])]);
   });
 });
+
+describe("float32 MatMul and Gemm against onnxruntime-web", () => {
+  const mat = (name: string, rows: number, cols: number, seed: number) => ({
+    name, dtype: "float32" as const, dims: [rows, cols], data: Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37 + seed) * 1.7),
+  });
+  // K across MLAS's 256-deep blocks: one block, a block and a bit, three blocks.
+  for (const k of [40, 300, 700]) {
+    it(`MatMul [2, 3, ${k}] x [${k}, 9] and Gemm (transB, C per column) [5, ${k}] x [9, ${k}]^T`, async () => {
+      const xa = Float32Array.from({ length: 6 * k }, (_, i) => Math.cos(i * 0.11) * 2.3);
+      const xb = Float32Array.from({ length: 5 * k }, (_, i) => Math.sin(i * 0.07) * 1.9);
+      const spec: GraphSpec = {
+        opset: 17,
+        nodes: [
+          { opType: "MatMul", inputs: ["a", "w"], outputs: ["y"] },
+          { opType: "Gemm", inputs: ["b", "wt", "c"], outputs: ["z"], attrs: { transB: 1 } },
+          { opType: "Gemm", inputs: ["b", "w"], outputs: ["u"] },
+        ],
+        inputs: [{ name: "a", dtype: "float32", dims: [2, 3, k] }, { name: "b", dtype: "float32", dims: [5, k] }],
+        outputs: [{ name: "y", dtype: "float32", dims: [2, 3, 9] }, { name: "z", dtype: "float32", dims: [5, 9] }, { name: "u", dtype: "float32", dims: [5, 9] }],
+        initializers: [mat("w", k, 9, 1), mat("wt", 9, k, 2), { name: "c", dtype: "float32", dims: [9], data: Float32Array.from({ length: 9 }, (_, j) => j * 0.31 - 1) }],
+      };
+      await expectSameAsOrt(encodeModel(spec), [{ name: "a", data: xa, dims: [2, 3, k] }, { name: "b", data: xb, dims: [5, k] }]);
+    });
+  }
+});

@@ -28,3 +28,22 @@ it("overlaps tensors whose lifetimes do not meet, and never those that do", () =
   expect(plan.arenaBytes).toBeLessThan(plan.totalBytes);
   for (let i = 0; i < 4; i++) expect(plan.offsets[i] % 16).toBe(0);
 });
+
+it("keeps every graph input apart: all are written before the first node runs", () => {
+  // t0 is read only by n0, t1 (an input too) only by n1: by lifetimes from their first reader they would not
+  // meet, but both are copied in at the start of a run.
+  const g: Graph = {
+    tensors: [tensor(0, 960), tensor(1, 800), tensor(2, 200), tensor(3, 200)],
+    nodes: [
+      { index: 0, op: "A", inputs: [0], outputs: [2] },
+      { index: 1, op: "B", inputs: [1], outputs: [3] },
+    ],
+    inputs: [0, 1],
+    outputs: [2, 3],
+  };
+  const plan = planMemory(g);
+  const span = (id: number) => [plan.offsets[id], plan.offsets[id] + Math.ceil((g.tensors[id].shape[0] + 16) / 16) * 16];
+  const overlap = (a: number, b: number) => span(a)[0] < span(b)[1] && span(b)[0] < span(a)[1];
+  expect(overlap(0, 1)).toBe(false);
+  expect(overlap(1, 2)).toBe(false); // t2 is written while t1 still waits for n1
+});

@@ -23,6 +23,7 @@ import { pool } from "../../ops/pooling.js";
 import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul.js";
 import { floatBinary, floatRelu, floatClip, cast, type FloatBinaryOp } from "../../ops/float-elementwise.js";
 import { gather } from "../../ops/gather.js";
+import { floatMatMul } from "../../ops/float-matmul.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
@@ -579,6 +580,8 @@ const OPS: Record<string, Handler> = {
       stridedSlice({ beginMask: 0, endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false }));
     im.linkQuant(x, y);
   },
+  MatMul: (im, node) => floatMatMulNode(im, node, false),
+  Gemm: (im, node) => floatMatMulNode(im, node, true),
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
@@ -812,6 +815,35 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
     return { run: () => mm.runInto(ctx.ptr(x.id), batches, m, ctx.ptr(y.id)), dispose: () => mm.dispose() };
   };
   im.emit(node, [a], [{ dtype: outDtype, shape: [...aBatch, m, n] }], builder);
+}
+
+/** Float32 MatMul ([...batch, M, K] x constant [K, N]) and Gemm (constant B, transB, C with beta 1, alpha 1). */
+function floatMatMulNode(im: Importer, node: OnnxNode, gemm: boolean): void {
+  const a = im.logical(im.value(node, 0, "A"));
+  const b = im.value(node, 1, "B");
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    throw new UnsupportedError(`${describe(node)}: ${a.dtype} x ${b.dtype}; only float32 here (8-bit products run through QLinearMatMul, MatMulInteger or the QDQ form)`);
+  }
+  const bValues = im.constantArray(node, 1, "B")!;
+  if (b.shape.length !== 2) throw new UnsupportedError(`${describe(node)}: B must be a constant 2-D matrix, got [${b.shape}]`);
+  const attr = (name: string, fallback: number) => (node.attrs[name] as number | undefined) ?? fallback;
+  if (gemm && (attr("transA", 0) !== 0 || attr("alpha", 1) !== 1 || (node.inputs[2] && attr("beta", 1) !== 1))) {
+    throw new UnsupportedError(`${describe(node)}: transA, alpha other than 1 and beta other than 1 are not supported`);
+  }
+  if (gemm && a.shape.length !== 2) throw new ShapeError(`${describe(node)}: A must be 2-D, got [${a.shape}]`);
+  const transB = gemm && attr("transB", 0) === 1;
+  const [k, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (a.shape[a.shape.length - 1] !== k) throw new ShapeError(`${describe(node)}: [${a.shape}] x [${b.shape}] do not chain`);
+  const src = Float32Array.from(bValues);
+  const kn = transB ? Float32Array.from({ length: k * n }, (_, i) => src[(i % n) * k + Math.floor(i / n)]) : src;
+  let c: { values: Float32Array; shape: number[] } | null = null;
+  if (gemm && node.inputs[2]) {
+    const cv = im.value(node, 2, "C");
+    if (cv.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: C is ${cv.dtype}; only float32`);
+    c = { values: Float32Array.from(im.constantArray(node, 2, "C")!), shape: cv.shape };
+  }
+  const shape = [...a.shape.slice(0, -1), n];
+  im.emit(node, [a], [{ dtype: "float32", shape }], floatMatMul({ b: kn, k, n, c }));
 }
 
 /** Add, Sub, Mul, Div of two constants (shape arithmetic), with broadcasting; integer division truncates. */
