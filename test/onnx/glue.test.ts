@@ -97,3 +97,47 @@ describe("float32 MatMul and Gemm against onnxruntime-web", () => {
     });
   }
 });
+
+describe("float32 pooling against onnxruntime-web", () => {
+  const pools: [string, Record<string, number | number[] | string>][] = [
+    ["3x3 stride 2 pads 1", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ["3x3 stride 1 pads 1, padding counted", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], count_include_pad: 1 }],
+    ["2x2 stride 2", { kernel_shape: [2, 2], strides: [2, 2] }],
+    ["5x3 SAME_UPPER", { kernel_shape: [5, 3], auto_pad: "SAME_UPPER" }],
+    ["7x7 over the whole image", { kernel_shape: [7, 9] }],
+  ];
+  const out = (a: Record<string, number | number[] | string>) => {
+    const [kh, kw] = a.kernel_shape as number[], [sh, sw] = (a.strides as number[] | undefined) ?? [1, 1];
+    if (a.auto_pad) return [1, 3, Math.ceil(7 / sh), Math.ceil(9 / sw)];
+    const [t, l, b, r] = (a.pads as number[] | undefined) ?? [0, 0, 0, 0];
+    return [1, 3, Math.floor((7 + t + b - kh) / sh) + 1, Math.floor((9 + l + r - kw) / sw) + 1];
+  };
+  const x = Float32Array.from({ length: 3 * 7 * 9 }, (_, i) => Math.sin(i * 1.7) * 3 + Math.cos(i * 0.3));
+  for (const [name, attrs] of pools) {
+    it(`MaxPool and AveragePool ${name}`, async () => {
+      const dims = out(attrs);
+      const spec: GraphSpec = {
+        opset: 17,
+        nodes: [{ opType: "MaxPool", inputs: ["x"], outputs: ["m"], attrs: { ...attrs, count_include_pad: undefined } as never }, { opType: "AveragePool", inputs: ["x"], outputs: ["a"], attrs }],
+        inputs: [{ name: "x", dtype: "float32", dims: [1, 3, 7, 9] }],
+        outputs: [{ name: "m", dtype: "float32", dims }, { name: "a", dtype: "float32", dims }],
+        initializers: [],
+      };
+      // MaxPool has no count_include_pad.
+      spec.nodes[0].attrs = Object.fromEntries(Object.entries(attrs).filter(([key]) => key !== "count_include_pad"));
+      await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims: [1, 3, 7, 9] }]);
+    });
+  }
+  for (const [h, w] of [[7, 7], [14, 14], [1, 3], [10, 10], [56, 56], [3, 5]]) {
+    it(`GlobalAveragePool over ${h}x${w}`, async () => {
+      const spec: GraphSpec = {
+        opset: 17,
+        nodes: [{ opType: "GlobalAveragePool", inputs: ["x"], outputs: ["y"] }],
+        inputs: [{ name: "x", dtype: "float32", dims: [2, 5, h, w] }],
+        outputs: [{ name: "y", dtype: "float32", dims: [2, 5, 1, 1] }],
+        initializers: [],
+      };
+      await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 10 * h * w }, (_, i) => Math.sin(i * 0.77) * 5), dims: [2, 5, h, w] }]);
+    });
+  }
+});

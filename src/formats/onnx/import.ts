@@ -24,6 +24,7 @@ import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul
 import { floatBinary, floatRelu, floatClip, cast, type FloatBinaryOp } from "../../ops/float-elementwise.js";
 import { gather } from "../../ops/gather.js";
 import { floatMatMul } from "../../ops/float-matmul.js";
+import { floatPool, floatGlobalAveragePool } from "../../ops/float-pool.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
@@ -436,6 +437,7 @@ const OPS: Record<string, Handler> = {
     im.reshaped(node, x, out);
   },
   MaxPool: (im, node) => {
+    if (im.value(node, 0, "X").dtype === "float32") return floatPoolNode(im, node, "max");
     const x = im.nhwc(im.value(node, 0, "X"));
     if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8 (float MaxPool is not supported yet)`);
     if (node.outputs[1]) throw new UnsupportedError(`${describe(node)}: the Indices output is not supported`);
@@ -582,6 +584,12 @@ const OPS: Record<string, Handler> = {
   },
   MatMul: (im, node) => floatMatMulNode(im, node, false),
   Gemm: (im, node) => floatMatMulNode(im, node, true),
+  AveragePool: (im, node) => floatPoolNode(im, node, "average"),
+  GlobalAveragePool: (im, node) => {
+    const x = im.logical(im.value(node, 0, "X"));
+    if (x.dtype !== "float32" || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D float32 input (8-bit runs as QLinearGlobalAveragePool or its QDQ form)`);
+    im.emit(node, [x], [{ dtype: "float32", shape: [x.shape[0], x.shape[1], 1, 1] }], floatGlobalAveragePool());
+  },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
@@ -844,6 +852,28 @@ function floatMatMulNode(im: Importer, node: OnnxNode, gemm: boolean): void {
   }
   const shape = [...a.shape.slice(0, -1), n];
   im.emit(node, [a], [{ dtype: "float32", shape }], floatMatMul({ b: kn, k, n, c }));
+}
+
+/** MaxPool / AveragePool on a float32 NCHW tensor (2-D; no ceil_mode or dilations). */
+function floatPoolNode(im: Importer, node: OnnxNode, kind: "max" | "average"): void {
+  const x = im.logical(im.value(node, 0, "X"));
+  if (x.dtype !== "float32" || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D float32 input here, got ${x.dtype} [${x.shape}]`);
+  if (node.outputs[1]) throw new UnsupportedError(`${describe(node)}: the Indices output is not supported`);
+  const kernel = node.attrs.kernel_shape as number[] | undefined;
+  if (!kernel || kernel.length !== 2) throw new UnsupportedError(`${describe(node)}: attribute kernel_shape must have 2 values (2-D pooling), got ${JSON.stringify(kernel)}`);
+  if (((node.attrs.ceil_mode as number | undefined) ?? 0) !== 0) throw new UnsupportedError(`${describe(node)}: attribute ceil_mode = 1 is not supported`);
+  if (((node.attrs.dilations as number[] | undefined) ?? [1, 1]).some((d) => d !== 1)) throw new UnsupportedError(`${describe(node)}: dilations other than 1`);
+  const [sh, sw] = (node.attrs.strides as number[] | undefined) ?? [1, 1];
+  const [n, c, h, w] = x.shape;
+  const padding = onnxPadding(node, h, w, kernel[0], kernel[1], sh, sw, 1, 1);
+  const [rows, cols] = window2d(padding, h, w, kernel[0], kernel[1], sh, sw, 1, 1, describe(node));
+  const whole = kind === "average" && kernel[0] === h && kernel[1] === w && rows.out === 1 && cols.out === 1 && rows.padBefore === 0 && cols.padBefore === 0;
+  // onnxruntime averages a kernel over the whole unpadded image as its global average pool (its order of sums).
+  if (whole) return void im.emit(node, [x], [{ dtype: "float32", shape: [n, c, 1, 1] }], floatGlobalAveragePool());
+  im.emit(node, [x], [{ dtype: "float32", shape: [n, c, rows.out, cols.out] }], floatPool({
+    kind, kernel: [kernel[0], kernel[1]], strides: [sh, sw], padBegin: [rows.padBefore, cols.padBefore],
+    countIncludePad: ((node.attrs.count_include_pad as number | undefined) ?? 0) !== 0,
+  }));
 }
 
 /** Add, Sub, Mul, Div of two constants (shape arithmetic), with broadcasting; integer division truncates. */
