@@ -141,3 +141,28 @@ describe("float32 pooling against onnxruntime-web", () => {
     });
   }
 });
+
+describe("float32 Softmax against onnxruntime-web (MLAS's exp and sums)", () => {
+  const cases: [string, number[], number, number | undefined][] = [
+    ["1000 classes", [2, 1000], 17, undefined],
+    ["3 values (no vector step)", [4, 3], 17, -1],
+    ["13 values (a step of eight, one of four, one left)", [3, 13], 17, 1],
+    ["a middle axis", [2, 7, 5], 17, 1],
+    ["opset 12: the axis and after flattened", [2, 3, 6], 12, 1],
+    ["large and tiny values (the exp's clamp)", [2, 10], 17, -1],
+  ];
+  for (const [name, dims, opset, axis] of cases) {
+    it(name, async () => {
+      const n = dims.reduce((a, b) => a * b, 1);
+      const x = Float32Array.from({ length: n }, (_, i) => (name.startsWith("large") ? (i % 3 === 0 ? 95 : -110) + i : Math.sin(i * 0.91) * 6 + (i % 7)));
+      const spec: GraphSpec = {
+        opset,
+        nodes: [{ opType: "Softmax", inputs: ["x"], outputs: ["y"], attrs: axis === undefined ? {} : { axis } }],
+        inputs: [{ name: "x", dtype: "float32", dims }],
+        outputs: [{ name: "y", dtype: "float32", dims }],
+        initializers: [],
+      };
+      await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims }]);
+    });
+  }
+});

@@ -25,6 +25,7 @@ import { floatBinary, floatRelu, floatClip, cast, type FloatBinaryOp } from "../
 import { gather } from "../../ops/gather.js";
 import { floatMatMul } from "../../ops/float-matmul.js";
 import { floatPool, floatGlobalAveragePool } from "../../ops/float-pool.js";
+import { floatSoftmax } from "../../ops/float-softmax.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
@@ -199,7 +200,8 @@ function affineParams(im: Importer, node: OnnxNode, x: Value, zpDtype: string | 
 
 const ONNX_TYPE_NAMES: Record<number, TensorDType> = { 2: "uint8", 3: "int8", 5: "int16" };
 
-type Handler = (im: Importer, node: OnnxNode) => void;
+/** `opset`: the model's default-domain opset, for the operators whose semantics changed between versions. */
+type Handler = (im: Importer, node: OnnxNode, opset: number) => void;
 
 /** The registry key: the op type in the default domain, "domain.OpType" elsewhere. */
 function opKey(node: OnnxNode): string {
@@ -589,6 +591,21 @@ const OPS: Record<string, Handler> = {
     const x = im.logical(im.value(node, 0, "X"));
     if (x.dtype !== "float32" || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D float32 input (8-bit runs as QLinearGlobalAveragePool or its QDQ form)`);
     im.emit(node, [x], [{ dtype: "float32", shape: [x.shape[0], x.shape[1], 1, 1] }], floatGlobalAveragePool());
+  },
+  Softmax: (im, node, opset) => {
+    const x = im.logical(im.value(node, 0, "input"));
+    if (x.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: input is ${x.dtype}; only float32 (8-bit runs as QLinearSoftmax or its QDQ form)`);
+    const rank = x.shape.length;
+    let axis = (node.attrs.axis as number | undefined) ?? (opset < 13 ? 1 : -1);
+    if (axis < -rank || axis >= rank) throw new ShapeError(`${describe(node)}: axis ${axis} out of range for rank ${rank}`);
+    if (axis < 0) axis += rank;
+    const total = x.shape.reduce((a, b) => a * b, 1);
+    // Before opset 13 the axis and everything after it are one flattened row; from 13 on, rows run along the axis.
+    const inner = opset < 13 ? 1 : x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const length = opset < 13 ? x.shape.slice(axis).reduce((a, b) => a * b, 1) : x.shape[axis];
+    im.emit(node, [x], [{ dtype: "float32", shape: x.shape }], floatSoftmax({
+      length, stride: inner, rows: total / length, rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner),
+    }));
   },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
@@ -1035,7 +1052,7 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
     if (!GRAPH_DTYPES.has(v.dtype)) throw new UnsupportedError(`onnx: input "${v.name}" has dtype ${v.dtype}`);
     return im.add(v.name, v.dtype as TensorDType, v.shape.map((d) => dim(d, `onnx input "${v.name}"`)), null).id;
   });
-  for (const node of model.nodes) OPS[opKey(node)](im, node);
+  for (const node of model.nodes) OPS[opKey(node)](im, node, model.opset);
   const outputs = model.outputs.map((v) => {
     const value = im.lookup(v.name);
     if (!value) throw new ShapeError(`onnx: output "${v.name}" is not produced by any node`);
