@@ -63,14 +63,18 @@ export function pad(withValue = false): NodeBuilder {
     }
     if (!sameQuant(x, y)) throw new QuantParamError("PAD must keep the quantization parameters");
     const esize = DTYPE_BYTES[x.dtype];
-    if (esize !== 1 && esize !== 2) throw new UnsupportedError(`PAD of ${x.dtype}`);
-    let zp = y.quant ? y.quant.zeroPoint[0] : 0;
+    if (esize !== 1 && esize !== 2 && esize !== 4) throw new UnsupportedError(`PAD of ${x.dtype}`);
+    // The fill: the output zero point, or PADV2's constant_values, as the element's bytes.
+    let fill: Uint8Array;
     if (valueT) {
       const bytes = valueT.data;
       if (!bytes || valueT.dtype !== x.dtype || bytes.length < esize) throw new ShapeError("PADV2 constant_values must be a constant of the input's dtype");
-      zp = esize === 1 ? (x.dtype === "int8" ? (bytes[0] << 24) >> 24 : bytes[0]) : ((bytes[0] | (bytes[1] << 8)) << 16) >> 16;
+      fill = bytes.slice(0, esize);
+    } else {
+      if (x.dtype === "float32") throw new ShapeError("PAD of float32 needs a constant value (PADV2)");
+      const zp = y.quant ? y.quant.zeroPoint[0] : 0;
+      fill = new Uint8Array(new Int32Array([zp]).buffer).slice(0, esize);
     }
-    const fill = new Uint8Array(esize === 1 ? [zp & 0xff] : [zp & 0xff, (zp >> 8) & 0xff]);
     // Copy the input in runs: past the last padded axis k, input and output are laid out alike, so each
     // index of the axes before k is one contiguous run of x.shape[k] * (the axes after k) elements.
     let k = rank - 1;
@@ -85,7 +89,7 @@ export function pad(withValue = false): NodeBuilder {
         const mem = ctx.rt.bytes();
         const src = ctx.ptr(x.id), dst = ctx.ptr(y.id);
         if (esize === 1) mem.fill(fill[0], dst, dst + bytesOut);
-        else for (let i = 0; i < bytesOut; i += 2) (mem[dst + i] = fill[0]), (mem[dst + i + 1] = fill[1]);
+        else for (let i = 0; i < bytesOut; i += esize) mem.set(fill, dst + i);
         for (let r = 0; r < runs; r++) {
           let rem = r, at = dst + (k >= 0 ? pads[2 * k] * outStrides[k] : 0);
           for (let d = k - 1; d >= 0; d--) {

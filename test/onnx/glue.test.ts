@@ -166,3 +166,16 @@ describe("float32 Softmax against onnxruntime-web (MLAS's exp and sums)", () => 
     });
   }
 });
+
+describe("float32 Pad against onnxruntime-web", () => {
+  it("constant padding on every side with a value, and with the default 0", async () => {
+    const spec: GraphSpec = {
+      opset: 17,
+      nodes: [{ opType: "Pad", inputs: ["x", "pads", "v"], outputs: ["y"] }, { opType: "Pad", inputs: ["x", "pads"], outputs: ["z"] }],
+      inputs: [{ name: "x", dtype: "float32", dims: [2, 3, 4] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [3, 5, 7] }, { name: "z", dtype: "float32", dims: [3, 5, 7] }],
+      initializers: [i64("pads", [1, 0, 2, 0, 2, 1]), { name: "v", dtype: "float32", dims: [], data: Float32Array.of(-1.25) }],
+    };
+    await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x24, dims: [2, 3, 4] }]);
+  });
+});

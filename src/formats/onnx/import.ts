@@ -348,16 +348,18 @@ const OPS: Record<string, Handler> = {
     const raw = (node.attrs.pads as number[] | undefined) ?? im.constant(node, 1, "pads")!;
     const rank = x.shape.length;
     if (raw.length !== 2 * rank) throw new ShapeError(`${describe(node)}: ${raw.length} pads for rank ${rank}`);
-    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: only int8 and uint8 Pad`);
+    if (x.dtype !== "int8" && x.dtype !== "uint8" && x.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: only float32, int8 and uint8 Pad`);
     if (node.inputs[2] && im.value(node, 2, "constant_value").dtype !== x.dtype) throw new ShapeError(`${describe(node)}: constant_value must be ${x.dtype} like the data`);
     const value = (node.attrs.value as number | undefined) ?? im.constant(node, 2, "constant_value", true)?.[0] ?? 0;
-    const { min: vmin, max: vmax } = DTYPES[x.dtype];
-    if (!Number.isInteger(value) || value < vmin || value > vmax) throw new ShapeError(`${describe(node)}: pad value ${value} is not a ${x.dtype}`);
+    if (x.dtype !== "float32") {
+      const { min: vmin, max: vmax } = DTYPES[x.dtype];
+      if (!Number.isInteger(value) || value < vmin || value > vmax) throw new ShapeError(`${describe(node)}: pad value ${value} is not a ${x.dtype}`);
+    }
     // ONNX pads: all befores, then all afters, in ONNX's axis order; stored NHWC they permute like the axes.
     const order = x.layout === "nhwc" ? TO_NHWC : x.shape.map((_, i) => i);
     const pairs = order.flatMap((a) => [raw[a], raw[a + rank]]);
     const padsValue = im.add(`${node.outputs[0]}:pads`, "int32", [rank, 2], new Uint8Array(Int32Array.from(pairs).buffer), pairs);
-    const fill = x.dtype === "uint8" ? Uint8Array.of(value) : Int8Array.of(value);
+    const fill = x.dtype === "uint8" ? Uint8Array.of(value) : x.dtype === "int8" ? Int8Array.of(value) : Float32Array.of(value);
     const valueValue = im.add(`${node.outputs[0]}:value`, x.dtype, [], new Uint8Array(fill.buffer), [value]);
     const shape = x.shape.map((d, i) => d + pairs[2 * i] + pairs[2 * i + 1]);
     const [y] = im.emit(node, [x, padsValue, valueValue], [{ dtype: x.dtype, shape, layout: x.layout }], pad(true));
