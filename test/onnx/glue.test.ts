@@ -1,7 +1,7 @@
 // The glue of exported models against onnxruntime-web, bit for bit: shape arithmetic folded at load (Shape ->
 // Gather -> Unsqueeze -> Concat -> Reshape, with Cast and Mul on the way), Slice (negative indices, steps,
 // backwards, ends past the axis), Gather with constant indices, Concat of values and constants, Clip, on float32
-// and on quantized int8 tensors.
+// and on quantized int8 tensors; float MatMul/Gemm, pooling, Softmax and Pad; Resize (nearest).
 
 import { describe, it } from "vitest";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
@@ -177,5 +177,61 @@ describe("float32 Pad against onnxruntime-web", () => {
       initializers: [i64("pads", [1, 0, 2, 0, 2, 1]), { name: "v", dtype: "float32", dims: [], data: Float32Array.of(-1.25) }],
     };
     await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x24, dims: [2, 3, 4] }]);
+  });
+});
+
+describe("Resize (nearest) against onnxruntime-web", () => {
+  const coordinate = ["half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
+  const nearest = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
+  const x = Float32Array.from({ length: 2 * 3 * 5 }, (_, i) => i * 0.5 - 3);
+  const targets: [string, { sizes?: number[]; scales?: number[] }, number[]][] = [
+    ["sizes up (7x9)", { sizes: [1, 2, 7, 9] }, [1, 2, 7, 9]],
+    ["scales x2", { scales: [1, 1, 2, 2] }, [1, 2, 6, 10]],
+    ["scales down (0.7)", { scales: [1, 1, 0.7, 0.7] }, [1, 2, 2, 3]],
+    ["sizes to one row", { sizes: [1, 2, 1, 4] }, [1, 2, 1, 4]],
+  ];
+  for (const c of coordinate) {
+    for (const [name, target, dims] of targets) {
+      it(`${c}, ${name}, every nearest mode`, async () => {
+        const nodes: GraphSpec["nodes"] = nearest.map((nm, k) => ({
+          opType: "Resize", inputs: ["x", "", target.scales ? "scales" : "", target.sizes ? "sizes" : ""], outputs: [`y${k}`],
+          attrs: { mode: "nearest", coordinate_transformation_mode: c, nearest_mode: nm },
+        }));
+        const spec: GraphSpec = {
+          opset: 17, nodes,
+          inputs: [{ name: "x", dtype: "float32", dims: [1, 2, 3, 5] }],
+          outputs: nearest.map((_, k) => ({ name: `y${k}`, dtype: "float32" as const, dims })),
+          initializers: [
+            ...(target.scales ? [{ name: "scales", dtype: "float32" as const, dims: [4], data: Float32Array.from(target.scales) }] : []),
+            ...(target.sizes ? [i64("sizes", target.sizes)] : []),
+          ],
+        };
+        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims: [1, 2, 3, 5] }]);
+      });
+    }
+  }
+});
+
+describe("Resize (nearest) of quantized channels-last data against onnxruntime-web", () => {
+  it("QLinearConv (1x1) -> Resize x2 -> DequantizeLinear: the resize runs on the int8 NHWC tensor", async () => {
+    const w = Int8Array.from({ length: 9 }, (_, i) => (i * 37) % 200 - 100);
+    const spec: GraphSpec = {
+      opset: 17,
+      nodes: [
+        { opType: "QuantizeLinear", inputs: ["x", "s", "z"], outputs: ["q"] },
+        { opType: "QLinearConv", inputs: ["q", "s", "z", "w", "sw", "zw", "s2", "z"], outputs: ["c"] },
+        { opType: "Resize", inputs: ["c", "", "scales"], outputs: ["r"], attrs: { mode: "nearest" } },
+        { opType: "DequantizeLinear", inputs: ["r", "s2", "z"], outputs: ["y"] },
+      ],
+      inputs: [{ name: "x", dtype: "float32", dims: [1, 3, 4, 5] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [1, 3, 8, 10] }],
+      initializers: [
+        { name: "s", dtype: "float32", dims: [], data: Float32Array.of(0.05) }, { name: "z", dtype: "int8", dims: [], data: Int8Array.of(-4) },
+        { name: "w", dtype: "int8", dims: [3, 3, 1, 1], data: w }, { name: "sw", dtype: "float32", dims: [], data: Float32Array.of(0.01) },
+        { name: "zw", dtype: "int8", dims: [], data: Int8Array.of(0) }, { name: "s2", dtype: "float32", dims: [], data: Float32Array.of(0.03) },
+        { name: "scales", dtype: "float32", dims: [4], data: Float32Array.of(1, 1, 2, 2) },
+      ],
+    };
+    await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 60 }, (_, i) => Math.sin(i) * 3), dims: [1, 3, 4, 5] }]);
   });
 });

@@ -26,6 +26,7 @@ import { gather } from "../../ops/gather.js";
 import { floatMatMul } from "../../ops/float-matmul.js";
 import { floatPool, floatGlobalAveragePool } from "../../ops/float-pool.js";
 import { floatSoftmax } from "../../ops/float-softmax.js";
+import { resizeNearest, nearestIndices, type CoordinateMode, type NearestMode } from "../../ops/resize-nearest.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
@@ -608,6 +609,31 @@ const OPS: Record<string, Handler> = {
     im.emit(node, [x], [{ dtype: "float32", shape: x.shape }], floatSoftmax({
       length, stride: inner, rows: total / length, rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner),
     }));
+  },
+  Resize: (im, node, opset) => {
+    const x = im.value(node, 0, "X");
+    if (opset < 11) throw new UnsupportedError(`${describe(node)}: Resize before opset 11`);
+    const mode = (node.attrs.mode as string | undefined) ?? "nearest";
+    if (mode !== "nearest") throw new UnsupportedError(`${describe(node)}: mode ${mode} (only nearest)`);
+    const coordinate = ((node.attrs.coordinate_transformation_mode as string | undefined) ?? "half_pixel") as CoordinateMode;
+    const nearest = ((node.attrs.nearest_mode as string | undefined) ?? "round_prefer_floor") as NearestMode;
+    if (coordinate === ("tf_crop_and_resize" as CoordinateMode)) throw new UnsupportedError(`${describe(node)}: coordinate_transformation_mode tf_crop_and_resize`);
+    if (node.attrs.axes !== undefined) throw new UnsupportedError(`${describe(node)}: the axes attribute`);
+    const logical = x.layout === "nhwc" ? TO_NCHW.map((a) => x.shape[a]) : x.shape;
+    const scalesIn = im.constant(node, 2, "scales", true);
+    const sizesIn = im.constant(node, 3, "sizes", true);
+    const useSizes = !!sizesIn && sizesIn.length > 0;
+    if (!useSizes && (!scalesIn || scalesIn.length === 0)) throw new ShapeError(`${describe(node)}: needs scales or sizes`);
+    const rank = logical.length;
+    if ((useSizes ? sizesIn! : scalesIn!).length !== rank) throw new ShapeError(`${describe(node)}: ${rank} scales or sizes expected`);
+    const outSizes = useSizes ? sizesIn! : logical.map((d, i) => Math.floor(Math.fround(d * Math.fround(scalesIn![i]))));
+    const scales = useSizes ? outSizes.map((o, i) => Math.fround(o / logical[i])) : scalesIn!.map(Math.fround);
+    if (outSizes.some((d) => !(d >= 1))) throw new ShapeError(`${describe(node)}: output sizes [${outSizes}]`);
+    const maps = logical.map((d, i) => nearestIndices(d, outSizes[i], scales[i], coordinate, nearest));
+    // A channels-last value keeps its layout: the per-axis maps permute like the axes.
+    const order = x.layout === "nhwc" ? TO_NHWC : logical.map((_, i) => i);
+    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: order.map((a) => outSizes[a]), layout: x.layout }], resizeNearest(order.map((a) => maps[a])));
+    im.linkQuant(x, y);
   },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
