@@ -102,3 +102,39 @@ describe("onnxruntime's quantize_dynamic graph (unfused) against onnxruntime-web
     await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.of(-2.7, 2.7, 0.5, -0.5, 123456789.7, -1e9), dims: [6] }]);
   });
 });
+
+describe("ConvInteger against onnxruntime-web", () => {
+  const r = rng(12);
+  const [cin, cout, h, w] = [5, 7, 9, 8];
+  const weights = { name: "w", dtype: "int8" as const, dims: [cout, cin, 3, 3], data: randInts(Int8Array, cout * cin * 9, -127, 127, r) };
+  const xin = Float32Array.from({ length: cin * h * w }, (_, i) => Math.sin(i * 0.61) * 2 + 0.5);
+  it("uint8 input with a constant zero point, 3x3 pads 1 stride 2: the int32 sums", async () => {
+    const x = Uint8Array.from({ length: cin * h * w }, (_, i) => (i * 73) % 256);
+    const spec: GraphSpec = {
+      opset: 17,
+      nodes: [{ opType: "ConvInteger", inputs: ["x", "w", "zx"], outputs: ["y"], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } }],
+      inputs: [{ name: "x", dtype: "uint8", dims: [1, cin, h, w] }],
+      outputs: [{ name: "y", dtype: "int32", dims: [1, cout, 5, 4] }],
+      initializers: [weights, { name: "zx", dtype: "uint8", dims: [], data: Uint8Array.of(120) }],
+    };
+    await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims: [1, cin, h, w] }]);
+  });
+
+  it("quantize_dynamic's Conv: DynamicQuantizeLinear -> ConvInteger (zero point of the run) -> Cast -> Mul -> Add", async () => {
+    const spec: GraphSpec = {
+      opset: 17,
+      nodes: [
+        { opType: "DynamicQuantizeLinear", inputs: ["x"], outputs: ["xq", "xs", "xz"] },
+        { opType: "ConvInteger", inputs: ["xq", "w", "xz"], outputs: ["acc"], attrs: { pads: [1, 1, 1, 1] } },
+        { opType: "Cast", inputs: ["acc"], outputs: ["accf"], attrs: { to: 1 } },
+        { opType: "Mul", inputs: ["xs", "ws"], outputs: ["scale"] },
+        { opType: "Mul", inputs: ["accf", "scale"], outputs: ["prod"] },
+        { opType: "Add", inputs: ["prod", "bias"], outputs: ["y"] },
+      ],
+      inputs: [{ name: "x", dtype: "float32", dims: [1, cin, h, w] }],
+      outputs: [{ name: "y", dtype: "float32", dims: [1, cout, h, w] }],
+      initializers: [weights, f32("ws", [], [0.0071]), f32("bias", [1, cout, 1, 1], Array.from({ length: cout }, (_, j) => j * 0.2 - 0.5))],
+    };
+    await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: xin, dims: [1, cin, h, w] }]);
+  });
+});

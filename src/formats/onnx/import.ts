@@ -26,6 +26,7 @@ import { gather } from "../../ops/gather.js";
 import { floatMatMul } from "../../ops/float-matmul.js";
 import { floatPool, floatGlobalAveragePool } from "../../ops/float-pool.js";
 import { floatSoftmax } from "../../ops/float-softmax.js";
+import { convInteger } from "../../ops/conv-integer.js";
 import { resizeNearest, nearestIndices, type CoordinateMode, type NearestMode } from "../../ops/resize-nearest.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
@@ -634,6 +635,35 @@ const OPS: Record<string, Handler> = {
     const order = x.layout === "nhwc" ? TO_NHWC : logical.map((_, i) => i);
     const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: order.map((a) => outSizes[a]), layout: x.layout }], resizeNearest(order.map((a) => maps[a])));
     im.linkQuant(x, y);
+  },
+  ConvInteger: (im, node) => {
+    const x = im.nhwc(im.value(node, 0, "x"));
+    const w = im.value(node, 1, "w");
+    const wv = im.constantArray(node, 1, "w")!;
+    if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: x is ${x.dtype}; only int8 and uint8`);
+    if (w.dtype !== "int8") throw new UnsupportedError(`${describe(node)}: w is ${w.dtype}; only int8 (symmetric) weights`);
+    const zw = im.constant(node, 3, "w_zero_point", true);
+    if (zw && zw.some((z) => z !== 0)) throw new UnsupportedError(`${describe(node)}: w_zero_point must be 0`);
+    if (x.shape.length !== 4 || w.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 2-D convolutions (4-D tensors)`);
+    const [n, h, wd, cin] = x.shape;
+    const [cout, cpg, kh, kw] = w.shape;
+    if (((node.attrs.group as number | undefined) ?? 1) !== 1 || cpg !== cin) throw new UnsupportedError(`${describe(node)}: only group 1 with weights of ${cin} input channels`);
+    const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
+    const [strideH, strideW] = ints("strides", [1, 1]), [dilationH, dilationW] = ints("dilations", [1, 1]);
+    const padding = onnxPadding(node, h, wd, kh, kw, strideH, strideW, dilationH, dilationW);
+    const [row, col] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
+    const inputs = [x];
+    let zeroPointInput = -1;
+    if (node.inputs[2]) {
+      const zx = im.value(node, 2, "x_zero_point");
+      if (zx.dtype !== x.dtype || zx.shape.reduce((a, b) => a * b, 1) !== 1) throw new ShapeError(`${describe(node)}: x_zero_point must be one ${x.dtype}`);
+      inputs.push(zx);
+      zeroPointInput = 1;
+    }
+    const filter = relayoutFilter(wv instanceof Int8Array ? wv : Int8Array.from(wv), cout, cin, kh, kw, false);
+    im.emit(node, inputs, [{ dtype: "int32", shape: [n, row.out, col.out, cout], layout: "nhwc" }], convInteger({
+      filter, cout, kh, kw, strideH, strideW, dilationH, dilationW, row, col, zeroPointInput,
+    }));
   },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
