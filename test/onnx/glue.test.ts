@@ -235,3 +235,34 @@ describe("Resize (nearest) of quantized channels-last data against onnxruntime-w
     await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 60 }, (_, i) => Math.sin(i) * 3), dims: [1, 3, 4, 5] }]);
   });
 });
+
+describe("float32 Conv against onnxruntime-web", () => {
+  const convs: [string, number, number, number, Record<string, number[]>][] = [
+    ["3x3 pads 1, bias", 4, 6, 3, { pads: [1, 1, 1, 1] }],
+    ["1x1, no padding", 16, 8, 1, {}],
+    ["3x3 stride 2 dilation 2, K = 270 (two blocks)", 30, 5, 3, { strides: [2, 2], dilations: [2, 2], pads: [2, 2, 2, 2] }],
+    ["5x5, K = 800 (four blocks)", 32, 3, 5, { pads: [2, 2, 2, 2] }],
+  ];
+  // MLAS's k stride follows the shape: more pixels than depth, and few pixels with a deep K.
+  const shaped: [string, number, number, number, Record<string, number[]>, number, number][] = [
+    ["5x5 on 15x20 (N 300 >= K 200)", 8, 4, 5, { pads: [2, 2, 2, 2] }, 15, 20],
+    ["3x3 on 2x3 (N 6, K 1152)", 128, 3, 3, { pads: [1, 1, 1, 1] }, 2, 3],
+  ];
+  for (const [name, cin, cout, k, attrs, h, w] of [...convs.map((c) => [...c, 9, 8] as const), ...shaped]) {
+    it(name, async () => {
+      const sH = attrs.strides?.[0] ?? 1, dil = attrs.dilations?.[0] ?? 1, p = attrs.pads?.[0] ?? 0;
+      const oh = Math.floor((h + 2 * p - (k - 1) * dil - 1) / sH) + 1, ow = Math.floor((w + 2 * p - (k - 1) * dil - 1) / sH) + 1;
+      const spec: GraphSpec = {
+        opset: 17,
+        nodes: [{ opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { kernel_shape: [k, k], ...attrs } }],
+        inputs: [{ name: "x", dtype: "float32", dims: [2, cin, h, w] }],
+        outputs: [{ name: "y", dtype: "float32", dims: [2, cout, oh, ow] }],
+        initializers: [
+          { name: "w", dtype: "float32", dims: [cout, cin, k, k], data: Float32Array.from({ length: cout * cin * k * k }, (_, i) => Math.sin(i * 0.41) * 0.8) },
+          { name: "b", dtype: "float32", dims: [cout], data: Float32Array.from({ length: cout }, (_, i) => i * 0.13 - 0.3) },
+        ],
+      };
+      await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 2 * cin * h * w }, (_, i) => Math.cos(i * 0.23) * 2), dims: [2, cin, h, w] }]);
+    });
+  }
+});

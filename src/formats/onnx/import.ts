@@ -27,6 +27,7 @@ import { floatMatMul } from "../../ops/float-matmul.js";
 import { floatPool, floatGlobalAveragePool } from "../../ops/float-pool.js";
 import { floatSoftmax } from "../../ops/float-softmax.js";
 import { convInteger } from "../../ops/conv-integer.js";
+import { floatConv } from "../../ops/float-conv.js";
 import { resizeNearest, nearestIndices, type CoordinateMode, type NearestMode } from "../../ops/resize-nearest.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
@@ -663,6 +664,24 @@ const OPS: Record<string, Handler> = {
     const filter = relayoutFilter(wv instanceof Int8Array ? wv : Int8Array.from(wv), cout, cin, kh, kw, false);
     im.emit(node, inputs, [{ dtype: "int32", shape: [n, row.out, col.out, cout], layout: "nhwc" }], convInteger({
       filter, cout, kh, kw, strideH, strideW, dilationH, dilationW, row, col, zeroPointInput,
+    }));
+  },
+  Conv: (im, node) => {
+    const x = im.logical(im.value(node, 0, "X"));
+    const w = im.value(node, 1, "W");
+    if (x.dtype !== "float32" || w.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: ${x.dtype} x ${w.dtype}; only float32 here (8-bit convolutions run as QLinearConv, ConvInteger or the QDQ form)`);
+    if (x.shape.length !== 4 || w.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 2-D convolutions (4-D tensors)`);
+    const [n, cin, h, wd] = x.shape;
+    const [cout, cpg, kh, kw] = w.shape;
+    if (((node.attrs.group as number | undefined) ?? 1) !== 1 || cpg !== cin) throw new UnsupportedError(`${describe(node)}: float32 convolutions of group 1 only`);
+    const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
+    const [strideH, strideW] = ints("strides", [1, 1]), [dilationH, dilationW] = ints("dilations", [1, 1]);
+    const padding = onnxPadding(node, h, wd, kh, kw, strideH, strideW, dilationH, dilationW);
+    const [row, col] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
+    const bias = node.inputs[2] ? Float32Array.from(im.constantArray(node, 2, "B")!) : null;
+    if (bias && bias.length !== cout) throw new ShapeError(`${describe(node)}: bias of ${bias.length} for ${cout} channels`);
+    im.emit(node, [x], [{ dtype: "float32", shape: [n, cout, row.out, col.out] }], floatConv({
+      weights: Float32Array.from(im.constantArray(node, 1, "W")!), bias, cout, kh, kw, strideH, strideW, dilationH, dilationW, row, col,
     }));
   },
   Flatten: (im, node) => {
