@@ -309,20 +309,8 @@ const OPS: Record<string, Handler> = {
     if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
     const opset = node.attrs.opset as number | undefined;
     if (opset === undefined) throw new ModelFormatError(`${describe(node)}: attribute opset is required`);
-    const rank = x.shape.length;
-    let axis = (node.attrs.axis as number | undefined) ?? (opset < 13 ? 1 : -1);
-    if (axis < -rank || axis >= rank) throw new ShapeError(`${describe(node)}: axis ${axis} out of range for rank ${rank}`);
-    if (axis < 0) axis += rank;
-    const total = x.shape.reduce((a, b) => a * b, 1);
-    // Before opset 13 the axis and everything after it are one flattened row; from 13 on, rows run along the axis.
-    const inner = opset < 13 ? 1 : x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const length = opset < 13 ? x.shape.slice(axis).reduce((a, b) => a * b, 1) : x.shape[axis];
-    if (length === 0 || total === 0) throw new ShapeError(`${describe(node)}: empty input [${x.shape}]`);
     const q = { sx: sx[0], sy: sy[0], zy: zy ? zy[0] : 0 };
-    const [yv] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearSoftmax({
-      ...q, length, stride: inner, rows: total / length,
-      rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner),
-    }));
+    const [yv] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearSoftmax({ ...q, ...softmaxRows(node, x.shape, opset) }));
     im.tensor(yv).quant = { scale: Float32Array.of(q.sy), zeroPoint: Int32Array.of(q.zy), axis: null };
   },
   Clip: (im, node) => {
@@ -600,17 +588,7 @@ const OPS: Record<string, Handler> = {
   Softmax: (im, node, opset) => {
     const x = im.logical(im.value(node, 0, "input"));
     if (x.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: input is ${x.dtype}; only float32 (8-bit runs as QLinearSoftmax or its QDQ form)`);
-    const rank = x.shape.length;
-    let axis = (node.attrs.axis as number | undefined) ?? (opset < 13 ? 1 : -1);
-    if (axis < -rank || axis >= rank) throw new ShapeError(`${describe(node)}: axis ${axis} out of range for rank ${rank}`);
-    if (axis < 0) axis += rank;
-    const total = x.shape.reduce((a, b) => a * b, 1);
-    // Before opset 13 the axis and everything after it are one flattened row; from 13 on, rows run along the axis.
-    const inner = opset < 13 ? 1 : x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const length = opset < 13 ? x.shape.slice(axis).reduce((a, b) => a * b, 1) : x.shape[axis];
-    im.emit(node, [x], [{ dtype: "float32", shape: x.shape }], floatSoftmax({
-      length, stride: inner, rows: total / length, rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner),
-    }));
+    im.emit(node, [x], [{ dtype: "float32", shape: x.shape }], floatSoftmax(softmaxRows(node, x.shape, opset)));
   },
   Resize: (im, node, opset) => {
     const x = im.value(node, 0, "X");
@@ -694,6 +672,23 @@ const OPS: Record<string, Handler> = {
 };
 
 /** com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp. */
+/**
+ * Softmax's rows (ONNX Softmax and com.microsoft QLinearSoftmax, whose `opset` says which semantics): before
+ * opset 13 the axis and everything after it are one flattened row; from 13 on, rows run along the axis, each
+ * element `stride` apart.
+ */
+function softmaxRows(node: OnnxNode, shape: number[], opset: number): { length: number; stride: number; rows: number; rowStart: (r: number) => number } {
+  const rank = shape.length;
+  let axis = (node.attrs.axis as number | undefined) ?? (opset < 13 ? 1 : -1);
+  if (axis < -rank || axis >= rank) throw new ShapeError(`${describe(node)}: axis ${axis} out of range for rank ${rank}`);
+  if (axis < 0) axis += rank;
+  const total = shape.reduce((a, b) => a * b, 1);
+  const inner = opset < 13 ? 1 : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const length = opset < 13 ? shape.slice(axis).reduce((a, b) => a * b, 1) : shape[axis];
+  if (length === 0 || total === 0) throw new ShapeError(`${describe(node)}: empty input [${shape}]`);
+  return { length, stride: inner, rows: total / length, rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner) };
+}
+
 /** A com.microsoft 8-bit elementwise function (X, X_scale, X_zero_point, Y_scale, Y_zero_point) as a table. */
 function qlinearTableNode(im: Importer, node: OnnxNode, table: (q: LookupQuant) => Uint8Array): void {
   const x = im.value(node, 0, "X");
