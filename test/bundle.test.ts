@@ -25,3 +25,14 @@ it.skipIf(!existsSync(BUNDLE) || !existsSync(MODEL))("the bundled Node entry exp
   const d = await bundle.loadDyad();
   expect(() => d.loadModel(new Uint8Array(16))).toThrow(bundle.ModelFormatError);
 });
+
+it("stays within its size budgets: the wasm <= 100 KB gzipped, the JavaScript to run a model <= 150 KB gzipped", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const json = `${process.env.TMPDIR ?? "/tmp"}/dyad-size-${process.pid}.json`;
+  const r = spawnSync(process.execPath, [new URL("../scripts/size.mjs", import.meta.url).pathname, "--json", json], { encoding: "utf8" });
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  const rows = JSON.parse(readFileSync(json, "utf8")) as { what: string; gzipped: number; budget: number }[];
+  (await import("node:fs")).unlinkSync(json);
+  expect(rows.some((row) => row.what.endsWith(".wasm"))).toBe(true);
+  for (const row of rows) expect(row.gzipped, row.what).toBeLessThanOrEqual(row.budget);
+});
