@@ -1,7 +1,10 @@
-// ONNX -> dyad graph: QuantizeLinear, DequantizeLinear, QLinearConv (regular and depthwise), QLinearMatMul,
-// MatMulInteger, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Constant, Identity, Pad, Clip, and com.microsoft
-// QGemm and QLinearAdd/Mul/Concat/LeakyRelu/GlobalAveragePool, with constant weights and quantization. Each entry
-// infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns the builder. No math here.
+// ONNX -> dyad graph. This file: the 8-bit and quantization operators (Quantize/DequantizeLinear,
+// DynamicQuantizeLinear, QLinearConv (regular, depthwise, grouped), ConvInteger, QLinearMatMul, MatMulInteger,
+// the com.microsoft QLinear* and dynamic-quantization operators), the layout-keeping moves (Reshape, Flatten,
+// Transpose, Squeeze, Unsqueeze, Pad, Clip, MaxPool, Relu, Identity, Constant), and importOnnx, which fuses QDQ
+// patterns and Conv+Clip first; glue-ops.ts has the float32 operators and the any-type glue, importer.ts the
+// shared machinery. Each entry infers its outputs' dtypes and shapes (ONNX files seldom list them) and returns
+// the builder. No math here.
 //
 // Layout: ONNX is NCHW, dyad's convolutions NHWC. A 4-D value produced by a convolution stays NHWC in memory
 // (`layout: "nhwc"`, its graph tensor shaped NHWC); ops that need ONNX's order (matmul, reshape, per-axis
@@ -11,30 +14,23 @@
 
 import { sameShape } from "../../tensor/shape.js";
 import { ModelFormatError, UnsupportedError, ShapeError } from "../../errors.js";
-import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
+import type { Graph, TensorDType } from "../../graph/ir.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import { MatMul } from "../../ops/matmul.js";
-import { reshape, transpose, pad } from "../../ops/data-movement.js";
+import { transpose, pad } from "../../ops/data-movement.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
+import { floatRelu, floatClip } from "../../ops/float-elementwise.js";
 import { stridedSlice } from "../../ops/strided-slice.js";
 import { pool } from "../../ops/pooling.js";
 import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul.js";
-import { floatBinary, floatRelu, floatClip, cast, type FloatBinaryOp } from "../../ops/float-elementwise.js";
-import { gather } from "../../ops/gather.js";
-import { floatMatMul } from "../../ops/float-matmul.js";
-import { floatPool, floatGlobalAveragePool } from "../../ops/float-pool.js";
-import { floatSoftmax } from "../../ops/float-softmax.js";
 import { convInteger } from "../../ops/conv-integer.js";
-import { floatConv } from "../../ops/float-conv.js";
-import { resizeNearest, nearestIndices, type CoordinateMode, type NearestMode } from "../../ops/resize-nearest.js";
-import { broadcastIndices } from "../../ops/broadcast.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
-import { decodeModel, ONNX_DTYPE, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
-import { window2d, type Padding } from "../../ops/conv-geometry.js";
+import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
+import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
 import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
 import { qlinearConcat } from "../../ops/qlinear-concat.js";
@@ -43,148 +39,8 @@ import { qlinearSoftmax } from "../../ops/qlinear-softmax.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
-
-const GRAPH_DTYPES = new Set(["int8", "uint8", "int16", "int32", "int64", "float32"]);
-
-interface Value {
-  id: number;
-  dtype: TensorDType;
-  /** The graph tensor's (physical) shape: NHWC when `layout` is "nhwc". */
-  shape: number[];
-  /** Constant values (numbers), for the ops that read attributes from tensors. */
-  constant: NumericArray | null;
-  /** "nhwc": a 4-D ONNX (NCHW) value stored channels-last; null: stored in ONNX's order. */
-  layout: "nhwc" | null;
-}
-
-/** The default-domain opsets whose operator semantics the handlers below follow (version differences noted where they matter). */
-const MIN_OPSET = 10, MAX_OPSET = 21;
-
-const TO_NHWC = [0, 2, 3, 1];
-const TO_NCHW = [0, 3, 1, 2];
-
-class Importer {
-  readonly tensors: GraphTensor[] = [];
-  readonly nodes: Graph["nodes"] = [];
-  readonly builders: NodeBuilder[] = [];
-  private readonly values = new Map<string, Value>();
-
-  private readonly converted = new Map<number, Value>();
-  /** Tensors joined by quantization-preserving ops (transposes, reshapes, Pad, Clip): one set of parameters. */
-  private readonly quantPeers = new Map<number, Set<number>>();
-
-  add(name: string, dtype: TensorDType, shape: number[], data: Uint8Array | null, constant: NumericArray | null = null, layout: "nhwc" | null = null): Value {
-    const id = this.tensors.length;
-    this.tensors.push({ id, name, dtype, shape, quant: null, data });
-    const v = { id, dtype, shape, constant, layout };
-    this.values.set(name, v);
-    return v;
-  }
-
-  tensor(v: Value): GraphTensor {
-    return this.tensors[v.id];
-  }
-
-  /** `b` is `a` moved or clamped: the two share quantization parameters, now and when a consumer sets them. */
-  linkQuant(a: Value, b: Value): void {
-    const group = new Set([...(this.quantPeers.get(a.id) ?? [a.id]), ...(this.quantPeers.get(b.id) ?? [b.id])]);
-    for (const id of group) this.quantPeers.set(id, group);
-    this.tensors[b.id].quant = this.tensors[a.id].quant;
-  }
-
-  /** Sets a value's quantization (ONNX carries it on the consumers) and that of the values linked to it. */
-  setQuant(v: Value, quant: GraphTensor["quant"]): void {
-    for (const id of this.quantPeers.get(v.id) ?? [v.id]) this.tensors[id].quant = quant;
-  }
-
-  /** `v` in a given memory order, through a TRANSPOSE node made once per value. */
-  private transposed(v: Value, perm: number[], layout: "nhwc" | null): Value {
-    const cached = this.converted.get(v.id);
-    if (cached && cached.layout === layout) return cached;
-    const name = `${this.tensors[v.id].name}:${layout ?? "nchw"}`;
-    const permId = this.tensors.length;
-    this.tensors.push({ id: permId, name: `${name}:perm`, dtype: "int32", shape: [4], quant: null, data: new Uint8Array(Int32Array.from(perm).buffer) });
-    const out = this.add(name, v.dtype, perm.map((p) => v.shape[p]), null, null, layout);
-    this.linkQuant(v, out);
-    this.nodes.push({ index: this.nodes.length, op: "TRANSPOSE", inputs: [v.id, permId], outputs: [out.id] });
-    this.builders.push(transpose());
-    this.converted.set(v.id, out);
-    return out;
-  }
-
-  lookup(name: string): Value | undefined {
-    return this.values.get(name);
-  }
-
-  /** The value in ONNX's order. */
-  logical(v: Value): Value {
-    return v.layout === "nhwc" ? this.transposed(v, TO_NCHW, null) : v;
-  }
-
-  /** `x` with another shape: folded when `x` is a constant, else a copy node; the quantization shared. */
-  reshaped(node: OnnxNode, x: Value, shape: number[], layout: "nhwc" | null = null): Value {
-    if (x.constant) {
-      const y = this.add(node.outputs[0], x.dtype, shape, this.tensor(x).data, x.constant);
-      this.tensor(y).quant = this.tensor(x).quant;
-      return y;
-    }
-    const [y] = this.emit(node, [x], [{ dtype: x.dtype, shape, layout }], reshape());
-    this.linkQuant(x, y);
-    return y;
-  }
-
-  /** A constant computed at import (shape arithmetic): its values and bytes. */
-  folded(name: string, dtype: TensorDType, shape: number[], values: number[]): Value {
-    return this.add(name, dtype, shape, tensorBytes({ name, dtype, dims: shape, values }, dtype), values);
-  }
-
-  /** A 4-D value stored channels-last. */
-  nhwc(v: Value): Value {
-    return v.layout === "nhwc" ? v : this.transposed(v, TO_NHWC, "nhwc");
-  }
-
-  value(node: OnnxNode, i: number, role: string): Value {
-    const name = node.inputs[i];
-    const v = name ? this.values.get(name) : undefined;
-    if (!v) throw new ShapeError(`${describe(node)}: input ${i} (${role}) ${name ? `"${name}" is not defined before use` : "is missing"}`);
-    return v;
-  }
-
-  /** A constant input (an initializer or Constant output) as numbers: for the small ones (shapes, scales). */
-  constant(node: OnnxNode, i: number, role: string, optional = false): number[] | null {
-    const values = this.constantArray(node, i, role, optional);
-    return values && Array.from(values);
-  }
-
-  /** A constant input as stored (a typed array for weights), without a copy. */
-  constantArray(node: OnnxNode, i: number, role: string, optional = false): NumericArray | null {
-    if (optional && !node.inputs[i]) return null;
-    const v = this.value(node, i, role);
-    if (!v.constant) throw new UnsupportedError(`${describe(node)}: input ${i} (${role}) must be a constant of the model`);
-    return v.constant;
-  }
-
-  emit(node: OnnxNode, inputs: Value[], outputs: { dtype: TensorDType; shape: number[]; layout?: "nhwc" | null }[], builder: NodeBuilder): Value[] {
-    const outs = outputs.map((o, i) => this.add(node.outputs[i], o.dtype, o.shape, null, null, o.layout ?? null));
-    this.nodes.push({ index: this.nodes.length, op: node.opType, inputs: inputs.map((v) => v.id), outputs: outs.map((v) => v.id) });
-    this.builders.push(builder);
-    return outs;
-  }
-}
-
-function describe(node: OnnxNode): string {
-  return `node ${node.name ? `"${node.name}" ` : ""}(${node.domain ? `${node.domain}.` : ""}${node.opType})`;
-}
-
-function tensorBytes(t: OnnxTensor, dtype: TensorDType): Uint8Array {
-  const values = t.values!;
-  const arrays: Record<string, { from(v: ArrayLike<number>): ArrayBufferView; new (n: number): ArrayBufferView }> = {
-    int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array,
-  };
-  const typed = dtype === "int64" ? BigInt64Array.from(values, (v) => BigInt(v))
-    : values instanceof (arrays[dtype] as unknown as typeof Int8Array) ? (values as ArrayBufferView) : arrays[dtype].from(values);
-  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-}
+import { Importer, GRAPH_DTYPES, MIN_OPSET, MAX_OPSET, TO_NHWC, describe, tensorBytes, opKey, onnxPadding, softmaxRows, type Handler, type Value } from "./importer.js";
+import { GLUE_OPS, floatPoolNode } from "./glue-ops.js";
 
 function affineParams(im: Importer, node: OnnxNode, x: Value, zpDtype: string | null): AffineParams {
   const scale = Float32Array.from(im.constant(node, 1, "scale")!);
@@ -203,15 +59,7 @@ function affineParams(im: Importer, node: OnnxNode, x: Value, zpDtype: string | 
 
 const ONNX_TYPE_NAMES: Record<number, TensorDType> = { 2: "uint8", 3: "int8", 5: "int16" };
 
-/** `opset`: the model's default-domain opset, for the operators whose semantics changed between versions. */
-type Handler = (im: Importer, node: OnnxNode, opset: number) => void;
-
-/** The registry key: the op type in the default domain, "domain.OpType" elsewhere. */
-function opKey(node: OnnxNode): string {
-  return node.domain && node.domain !== "ai.onnx" ? `${node.domain}.${node.opType}` : node.opType;
-}
-
-const OPS: Record<string, Handler> = {
+const QUANT_OPS: Record<string, Handler> = {
   Identity: (im, node) => {
     const x = im.value(node, 0, "input");
     im.reshaped(node, x, x.shape, x.layout);
@@ -449,10 +297,6 @@ const OPS: Record<string, Handler> = {
       pool("max", { padding, strideH: sh, strideW: sw, filterH: kernel[0], filterW: kernel[1], activation: "none" }));
     im.linkQuant(x, y);
   },
-  Add: (im, node) => floatBinaryNode(im, node, "add"),
-  Sub: (im, node) => floatBinaryNode(im, node, "sub"),
-  Mul: (im, node) => floatBinaryNode(im, node, "mul"),
-  Div: (im, node) => floatBinaryNode(im, node, "div"),
   Relu: (im, node) => {
     const x = im.value(node, 0, "X");
     if (x.dtype === "float32") {
@@ -462,158 +306,6 @@ const OPS: Record<string, Handler> = {
     // Relu of int8 (opset 14) is max(x, 0) of the integers themselves, whatever they quantize.
     if (x.dtype !== "int8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only float32 and int8`);
     im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(clampTable(0, 127, false)))[0]);
-  },
-  Cast: (im, node) => {
-    const x = im.logical(im.value(node, 0, "input"));
-    const to = ONNX_DTYPE[node.attrs.to as number] as TensorDType | undefined;
-    if (x.constant && to && GRAPH_DTYPES.has(to)) {
-      // Shape arithmetic: folded (float32 rounds, integers truncate toward zero).
-      im.folded(node.outputs[0], to, x.shape, Array.from(x.constant, (v) => (to === "float32" ? Math.fround(Number(v)) : Math.trunc(Number(v)))));
-      return;
-    }
-    const casts = ["float32", "int32", "int16", "int8", "uint8"];
-    if (!to || !casts.includes(to) || !casts.includes(x.dtype) || (to !== "float32" && x.dtype !== "float32" && to !== x.dtype)) {
-      throw new UnsupportedError(`${describe(node)}: Cast from ${x.dtype} to ${to ?? `type ${String(node.attrs.to)}`} (between float32 and int32/int16/int8/uint8 only)`);
-    }
-    im.emit(node, [x], [{ dtype: to, shape: x.shape }], cast());
-  },
-  Shape: (im, node) => {
-    const x = im.value(node, 0, "data");
-    // The ONNX (NCHW) shape of a value stored channels-last.
-    const dims = x.layout === "nhwc" ? TO_NCHW.map((a) => x.shape[a]) : x.shape;
-    const rank = dims.length;
-    const clampAxis = (a: number) => Math.min(rank, Math.max(0, a < 0 ? a + rank : a));
-    const start = clampAxis((node.attrs.start as number | undefined) ?? 0), end = clampAxis((node.attrs.end as number | undefined) ?? rank);
-    const out = dims.slice(start, Math.max(start, end));
-    im.folded(node.outputs[0], "int64", [out.length], out);
-  },
-  Gather: (im, node) => {
-    const data = im.value(node, 0, "data");
-    const indices = im.value(node, 1, "indices");
-    const raw = im.constant(node, 1, "indices")!;
-    const shape = data.layout === "nhwc" ? TO_NCHW.map((a) => data.shape[a]) : data.shape;
-    const rank = shape.length;
-    const a = (node.attrs.axis as number | undefined) ?? 0;
-    if (a < -rank || a >= rank) throw new ShapeError(`${describe(node)}: axis ${a} out of range for rank ${rank}`);
-    const axis = a < 0 ? a + rank : a;
-    const dim = shape[axis];
-    const idx = raw.map((i) => {
-      if (!(i >= -dim && i < dim)) throw new ShapeError(`${describe(node)}: index ${i} out of range for a dimension of ${dim}`);
-      return i < 0 ? i + dim : i;
-    });
-    const outShape = [...shape.slice(0, axis), ...indices.shape, ...shape.slice(axis + 1)];
-    if (data.constant) {
-      const outer = shape.slice(0, axis).reduce((p, q) => p * q, 1), inner = shape.slice(axis + 1).reduce((p, q) => p * q, 1);
-      const values: number[] = [];
-      for (let o = 0; o < outer; o++) for (const i of idx) for (let k = 0; k < inner; k++) values.push(Number(data.constant[(o * dim + i) * inner + k]));
-      im.folded(node.outputs[0], data.dtype, outShape, values);
-      return;
-    }
-    const x = im.logical(data);
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: outShape }], gather(axis, idx))[0]);
-  },
-  Concat: (im, node) => {
-    const xs = node.inputs.map((_, i) => im.value(node, i, `inputs[${i}]`));
-    const logical = (v: Value) => (v.layout === "nhwc" ? TO_NCHW.map((a) => v.shape[a]) : v.shape);
-    const rank = logical(xs[0]).length;
-    const a = node.attrs.axis as number | undefined;
-    if (a === undefined || a < -rank || a >= rank) throw new ShapeError(`${describe(node)}: axis ${a} for rank ${rank}`);
-    const axis = a < 0 ? a + rank : a;
-    if (xs.some((v) => v.dtype !== xs[0].dtype || logical(v).length !== rank || logical(v).some((d, i) => i !== axis && d !== logical(xs[0])[i]))) {
-      throw new ShapeError(`${describe(node)}: inputs ${xs.map((v) => `${v.dtype} [${logical(v)}]`).join(", ")} do not concatenate along axis ${axis}`);
-    }
-    const shape = logical(xs[0]).map((d, i) => (i === axis ? xs.reduce((sum, v) => sum + logical(v)[axis], 0) : d));
-    if (xs.every((v) => v.constant)) {
-      const outer = shape.slice(0, axis).reduce((p, q) => p * q, 1), inner = shape.slice(axis + 1).reduce((p, q) => p * q, 1);
-      const values: number[] = [];
-      for (let o = 0; o < outer; o++) for (const v of xs) {
-        const block = logical(v)[axis] * inner;
-        for (let k = 0; k < block; k++) values.push(Number(v.constant![o * block + k]));
-      }
-      im.folded(node.outputs[0], xs[0].dtype, shape, values);
-      return;
-    }
-    // 8-bit tensors concatenated as they are must share one quantization (QLinearConcat requantizes).
-    const ins = xs.map((v) => (v.constant ? v : im.logical(v)));
-    const [y] = im.emit(node, ins, [{ dtype: xs[0].dtype, shape }], concatenation(axis));
-    for (const v of ins) if (!v.constant) im.linkQuant(v, y);
-  },
-  Slice: (im, node) => {
-    const x = im.logical(im.value(node, 0, "data"));
-    const rank = x.shape.length;
-    // Opset 10+: starts, ends, axes, steps as constant inputs.
-    const starts = im.constant(node, 1, "starts")!, ends = im.constant(node, 2, "ends")!;
-    const axes = (im.constant(node, 3, "axes", true) ?? starts.map((_, i) => i)).map((ax) => (ax < 0 ? ax + rank : ax));
-    const steps = im.constant(node, 4, "steps", true) ?? starts.map(() => 1);
-    const begin = x.shape.map(() => 0), end = [...x.shape], stride = x.shape.map(() => 1);
-    let endMask = 0;
-    axes.forEach((ax, j) => {
-      if (!(ax >= 0 && ax < rank) || steps[j] === 0) throw new ShapeError(`${describe(node)}: axis ${axes[j]} or step ${steps[j]}`);
-      const dim = x.shape[ax], step = steps[j];
-      const norm = (v: number) => (v < 0 ? v + dim : v);
-      // ONNX clamps: [0, dim] going forward, [-1, dim - 1] going backward (-1: past the first element).
-      const [lo, hi] = step > 0 ? [0, dim] : [-1, dim - 1];
-      begin[ax] = Math.min(step > 0 ? dim : dim - 1, Math.max(0, norm(Math.max(-1e15, Math.min(1e15, starts[j])))));
-      end[ax] = Math.min(hi, Math.max(lo, norm(Math.max(-1e15, Math.min(1e15, ends[j])))));
-      stride[ax] = step;
-      // STRIDED_SLICE reads a negative end as counted from the back: past the first element is its end mask.
-      if (end[ax] === -1) endMask |= 1 << ax;
-    });
-    const shape = x.shape.map((_, d) => Math.max(0, Math.ceil((end[d] - begin[d]) / stride[d])));
-    if (shape.some((d) => d === 0)) throw new UnsupportedError(`${describe(node)}: an empty slice [${shape}]`);
-    if (x.constant) {
-      const values: number[] = [];
-      const walk = (d: number, offset: number) => {
-        if (d === rank) return void values.push(Number(x.constant![offset]));
-        const inner = x.shape.slice(d + 1).reduce((p, q) => p * q, 1);
-        for (let i = 0; i < shape[d]; i++) walk(d + 1, offset + (begin[d] + i * stride[d]) * inner);
-      };
-      walk(0, 0);
-      im.folded(node.outputs[0], x.dtype, shape, values);
-      return;
-    }
-    const i32 = (name: string, v: number[]) => im.add(`${node.outputs[0]}:${name}`, "int32", [rank], new Uint8Array(Int32Array.from(v).buffer), v);
-    const [y] = im.emit(node, [x, i32("begin", begin), i32("end", end), i32("strides", stride)], [{ dtype: x.dtype, shape }],
-      stridedSlice({ beginMask: 0, endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false }));
-    im.linkQuant(x, y);
-  },
-  MatMul: (im, node) => floatMatMulNode(im, node, false),
-  Gemm: (im, node) => floatMatMulNode(im, node, true),
-  AveragePool: (im, node) => floatPoolNode(im, node, "average"),
-  GlobalAveragePool: (im, node) => {
-    const x = im.logical(im.value(node, 0, "X"));
-    if (x.dtype !== "float32" || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D float32 input (8-bit runs as QLinearGlobalAveragePool or its QDQ form)`);
-    im.emit(node, [x], [{ dtype: "float32", shape: [x.shape[0], x.shape[1], 1, 1] }], floatGlobalAveragePool());
-  },
-  Softmax: (im, node, opset) => {
-    const x = im.logical(im.value(node, 0, "input"));
-    if (x.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: input is ${x.dtype}; only float32 (8-bit runs as QLinearSoftmax or its QDQ form)`);
-    im.emit(node, [x], [{ dtype: "float32", shape: x.shape }], floatSoftmax(softmaxRows(node, x.shape, opset)));
-  },
-  Resize: (im, node, opset) => {
-    const x = im.value(node, 0, "X");
-    if (opset < 11) throw new UnsupportedError(`${describe(node)}: Resize before opset 11`);
-    const mode = (node.attrs.mode as string | undefined) ?? "nearest";
-    if (mode !== "nearest") throw new UnsupportedError(`${describe(node)}: mode ${mode} (only nearest)`);
-    const coordinate = ((node.attrs.coordinate_transformation_mode as string | undefined) ?? "half_pixel") as CoordinateMode;
-    const nearest = ((node.attrs.nearest_mode as string | undefined) ?? "round_prefer_floor") as NearestMode;
-    if (coordinate === ("tf_crop_and_resize" as CoordinateMode)) throw new UnsupportedError(`${describe(node)}: coordinate_transformation_mode tf_crop_and_resize`);
-    if (node.attrs.axes !== undefined) throw new UnsupportedError(`${describe(node)}: the axes attribute`);
-    const logical = x.layout === "nhwc" ? TO_NCHW.map((a) => x.shape[a]) : x.shape;
-    const scalesIn = im.constant(node, 2, "scales", true);
-    const sizesIn = im.constant(node, 3, "sizes", true);
-    const useSizes = !!sizesIn && sizesIn.length > 0;
-    if (!useSizes && (!scalesIn || scalesIn.length === 0)) throw new ShapeError(`${describe(node)}: needs scales or sizes`);
-    const rank = logical.length;
-    if ((useSizes ? sizesIn! : scalesIn!).length !== rank) throw new ShapeError(`${describe(node)}: ${rank} scales or sizes expected`);
-    const outSizes = useSizes ? sizesIn! : logical.map((d, i) => Math.floor(Math.fround(d * Math.fround(scalesIn![i]))));
-    const scales = useSizes ? outSizes.map((o, i) => Math.fround(o / logical[i])) : scalesIn!.map(Math.fround);
-    if (outSizes.some((d) => !(d >= 1))) throw new ShapeError(`${describe(node)}: output sizes [${outSizes}]`);
-    const maps = logical.map((d, i) => nearestIndices(d, outSizes[i], scales[i], coordinate, nearest));
-    // A channels-last value keeps its layout: the per-axis maps permute like the axes.
-    const order = x.layout === "nhwc" ? TO_NHWC : logical.map((_, i) => i);
-    const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: order.map((a) => outSizes[a]), layout: x.layout }], resizeNearest(order.map((a) => maps[a])));
-    im.linkQuant(x, y);
   },
   ConvInteger: (im, node) => {
     const x = im.nhwc(im.value(node, 0, "x"));
@@ -644,24 +336,6 @@ const OPS: Record<string, Handler> = {
       filter, cout, kh, kw, strideH, strideW, dilationH, dilationW, row, col, zeroPointInput,
     }));
   },
-  Conv: (im, node) => {
-    const x = im.logical(im.value(node, 0, "X"));
-    const w = im.value(node, 1, "W");
-    if (x.dtype !== "float32" || w.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: ${x.dtype} x ${w.dtype}; only float32 here (8-bit convolutions run as QLinearConv, ConvInteger or the QDQ form)`);
-    if (x.shape.length !== 4 || w.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 2-D convolutions (4-D tensors)`);
-    const [n, cin, h, wd] = x.shape;
-    const [cout, cpg, kh, kw] = w.shape;
-    if (((node.attrs.group as number | undefined) ?? 1) !== 1 || cpg !== cin) throw new UnsupportedError(`${describe(node)}: float32 convolutions of group 1 only`);
-    const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
-    const [strideH, strideW] = ints("strides", [1, 1]), [dilationH, dilationW] = ints("dilations", [1, 1]);
-    const padding = onnxPadding(node, h, wd, kh, kw, strideH, strideW, dilationH, dilationW);
-    const [row, col] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
-    const bias = node.inputs[2] ? Float32Array.from(im.constantArray(node, 2, "B")!) : null;
-    if (bias && bias.length !== cout) throw new ShapeError(`${describe(node)}: bias of ${bias.length} for ${cout} channels`);
-    im.emit(node, [x], [{ dtype: "float32", shape: [n, cout, row.out, col.out] }], floatConv({
-      weights: Float32Array.from(im.constantArray(node, 1, "W")!), bias, cout, kh, kw, strideH, strideW, dilationH, dilationW, row, col,
-    }));
-  },
   Flatten: (im, node) => {
     const x = im.logical(im.value(node, 0, "input"));
     const a = (node.attrs.axis as number | undefined) ?? 1;
@@ -671,24 +345,9 @@ const OPS: Record<string, Handler> = {
   },
 };
 
-/** com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp. */
-/**
- * Softmax's rows (ONNX Softmax and com.microsoft QLinearSoftmax, whose `opset` says which semantics): before
- * opset 13 the axis and everything after it are one flattened row; from 13 on, rows run along the axis, each
- * element `stride` apart.
- */
-function softmaxRows(node: OnnxNode, shape: number[], opset: number): { length: number; stride: number; rows: number; rowStart: (r: number) => number } {
-  const rank = shape.length;
-  let axis = (node.attrs.axis as number | undefined) ?? (opset < 13 ? 1 : -1);
-  if (axis < -rank || axis >= rank) throw new ShapeError(`${describe(node)}: axis ${axis} out of range for rank ${rank}`);
-  if (axis < 0) axis += rank;
-  const total = shape.reduce((a, b) => a * b, 1);
-  const inner = opset < 13 ? 1 : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const length = opset < 13 ? shape.slice(axis).reduce((a, b) => a * b, 1) : shape[axis];
-  if (length === 0 || total === 0) throw new ShapeError(`${describe(node)}: empty input [${shape}]`);
-  return { length, stride: inner, rows: total / length, rowStart: (r) => Math.floor(r / inner) * length * inner + (r % inner) };
-}
+const OPS: Record<string, Handler> = { ...QUANT_OPS, ...GLUE_OPS };
 
+/** com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp. */
 /** A com.microsoft 8-bit elementwise function (X, X_scale, X_zero_point, Y_scale, Y_zero_point) as a table. */
 function qlinearTableNode(im: Importer, node: OnnxNode, table: (q: LookupQuant) => Uint8Array): void {
   const x = im.value(node, 0, "X");
@@ -789,24 +448,6 @@ function convEmit(im: Importer, node: OnnxNode, inputs: Value[], g: {
   const [y] = im.emit(node, inputs, [{ dtype: outDtype, shape: [n, rows.out, cols.out, cout], layout: "nhwc" }], builder);
   im.tensor(y).quant = { scale: Float32Array.of(g.sy[0]), zeroPoint: Int32Array.of(g.zy ? g.zy[0] : 0), axis: null };
   return y;
-}
-
-/** A window's padding from ONNX auto_pad (SAME_UPPER is TFLite's SAME) or explicit pads [top, left, bottom, right]. */
-function onnxPadding(node: OnnxNode, h: number, w: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number): Padding {
-  const autoPad = (node.attrs.auto_pad as string | undefined) ?? "NOTSET";
-  if (autoPad === "VALID") return "VALID";
-  if (autoPad === "SAME_UPPER") return "SAME";
-  if (autoPad === "SAME_LOWER") {
-    const pad = (size: number, k: number, s: number, dl: number) => {
-      const out = Math.ceil(size / s), total = Math.max((out - 1) * s + (k - 1) * dl + 1 - size, 0);
-      return [Math.ceil(total / 2), Math.floor(total / 2)];
-    };
-    const [t, b] = pad(h, kh, sh, dh), [l, r] = pad(w, kw, sw, dw);
-    return { top: t, left: l, bottom: b, right: r };
-  }
-  if (autoPad !== "NOTSET") throw new UnsupportedError(`${describe(node)}: attribute auto_pad = ${autoPad}`);
-  const [t, l, b, r] = (node.attrs.pads as number[] | undefined) ?? [0, 0, 0, 0];
-  return { top: t, left: l, bottom: b, right: r };
 }
 
 /**
@@ -912,95 +553,6 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
     return { run: () => mm.runInto(ctx.ptr(x.id), batches, m, ctx.ptr(y.id)), dispose: () => mm.dispose() };
   };
   im.emit(node, [a], [{ dtype: outDtype, shape: [...aBatch, m, n] }], builder);
-}
-
-/** Float32 MatMul ([...batch, M, K] x constant [K, N]) and Gemm (constant B, transB, C with beta 1, alpha 1). */
-function floatMatMulNode(im: Importer, node: OnnxNode, gemm: boolean): void {
-  const a = im.logical(im.value(node, 0, "A"));
-  const b = im.value(node, 1, "B");
-  if (a.dtype !== "float32" || b.dtype !== "float32") {
-    throw new UnsupportedError(`${describe(node)}: ${a.dtype} x ${b.dtype}; only float32 here (8-bit products run through QLinearMatMul, MatMulInteger or the QDQ form)`);
-  }
-  const bValues = im.constantArray(node, 1, "B")!;
-  if (b.shape.length !== 2) throw new UnsupportedError(`${describe(node)}: B must be a constant 2-D matrix, got [${b.shape}]`);
-  const attr = (name: string, fallback: number) => (node.attrs[name] as number | undefined) ?? fallback;
-  if (gemm && (attr("transA", 0) !== 0 || attr("alpha", 1) !== 1 || (node.inputs[2] && attr("beta", 1) !== 1))) {
-    throw new UnsupportedError(`${describe(node)}: transA, alpha other than 1 and beta other than 1 are not supported`);
-  }
-  if (gemm && a.shape.length !== 2) throw new ShapeError(`${describe(node)}: A must be 2-D, got [${a.shape}]`);
-  const transB = gemm && attr("transB", 0) === 1;
-  const [k, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
-  if (a.shape[a.shape.length - 1] !== k) throw new ShapeError(`${describe(node)}: [${a.shape}] x [${b.shape}] do not chain`);
-  const src = Float32Array.from(bValues);
-  const kn = transB ? Float32Array.from({ length: k * n }, (_, i) => src[(i % n) * k + Math.floor(i / n)]) : src;
-  let c: { values: Float32Array; shape: number[] } | null = null;
-  if (gemm && node.inputs[2]) {
-    const cv = im.value(node, 2, "C");
-    if (cv.dtype !== "float32") throw new UnsupportedError(`${describe(node)}: C is ${cv.dtype}; only float32`);
-    c = { values: Float32Array.from(im.constantArray(node, 2, "C")!), shape: cv.shape };
-  }
-  const shape = [...a.shape.slice(0, -1), n];
-  im.emit(node, [a], [{ dtype: "float32", shape }], floatMatMul({ b: kn, k, n, c }));
-}
-
-/** MaxPool / AveragePool on a float32 NCHW tensor (2-D; no ceil_mode or dilations). */
-function floatPoolNode(im: Importer, node: OnnxNode, kind: "max" | "average"): void {
-  const x = im.logical(im.value(node, 0, "X"));
-  if (x.dtype !== "float32" || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D float32 input here, got ${x.dtype} [${x.shape}]`);
-  if (node.outputs[1]) throw new UnsupportedError(`${describe(node)}: the Indices output is not supported`);
-  const kernel = node.attrs.kernel_shape as number[] | undefined;
-  if (!kernel || kernel.length !== 2) throw new UnsupportedError(`${describe(node)}: attribute kernel_shape must have 2 values (2-D pooling), got ${JSON.stringify(kernel)}`);
-  if (((node.attrs.ceil_mode as number | undefined) ?? 0) !== 0) throw new UnsupportedError(`${describe(node)}: attribute ceil_mode = 1 is not supported`);
-  if (((node.attrs.dilations as number[] | undefined) ?? [1, 1]).some((d) => d !== 1)) throw new UnsupportedError(`${describe(node)}: dilations other than 1`);
-  const [sh, sw] = (node.attrs.strides as number[] | undefined) ?? [1, 1];
-  const [n, c, h, w] = x.shape;
-  const padding = onnxPadding(node, h, w, kernel[0], kernel[1], sh, sw, 1, 1);
-  const [rows, cols] = window2d(padding, h, w, kernel[0], kernel[1], sh, sw, 1, 1, describe(node));
-  const whole = kind === "average" && kernel[0] === h && kernel[1] === w && rows.out === 1 && cols.out === 1 && rows.padBefore === 0 && cols.padBefore === 0;
-  // onnxruntime averages a kernel over the whole unpadded image as its global average pool (its order of sums).
-  if (whole) return void im.emit(node, [x], [{ dtype: "float32", shape: [n, c, 1, 1] }], floatGlobalAveragePool());
-  im.emit(node, [x], [{ dtype: "float32", shape: [n, c, rows.out, cols.out] }], floatPool({
-    kind, kernel: [kernel[0], kernel[1]], strides: [sh, sw], padBegin: [rows.padBefore, cols.padBefore],
-    countIncludePad: ((node.attrs.count_include_pad as number | undefined) ?? 0) !== 0,
-  }));
-}
-
-/** Add, Sub, Mul, Div of two constants (shape arithmetic), with broadcasting; integer division truncates. */
-function foldBinary(im: Importer, node: OnnxNode, op: FloatBinaryOp, a: Value, b: Value): void {
-  const rank = Math.max(a.shape.length, b.shape.length);
-  const pad = (sh: number[]) => [...new Array(rank - sh.length).fill(1), ...sh];
-  const [pa, pb] = [pad(a.shape), pad(b.shape)];
-  if (pa.some((d, i) => d !== pb[i] && d !== 1 && pb[i] !== 1)) throw new ShapeError(`${describe(node)}: [${a.shape}] and [${b.shape}] do not broadcast`);
-  const shape = pa.map((d, i) => Math.max(d, pb[i]));
-  const [ia, ib] = broadcastIndices(a.shape, b.shape, shape);
-  const float = a.dtype === "float32";
-  const f = (v: number) => (float ? Math.fround(v) : v);
-  const values = Array.from(ia, (i, k) => {
-    const [x, y] = [Number(a.constant![i]), Number(b.constant![ib[k]])];
-    if (op === "div" && !float && y === 0) throw new ShapeError(`${describe(node)}: integer division by zero`);
-    return f(op === "add" ? x + y : op === "sub" ? x - y : op === "mul" ? x * y : float ? x / y : Math.trunc(x / y));
-  });
-  im.folded(node.outputs[0], a.dtype, shape, values);
-}
-
-/** Add, Sub, Mul, Div of float32 tensors (values of the run or constants), with broadcasting. */
-function floatBinaryNode(im: Importer, node: OnnxNode, op: FloatBinaryOp): void {
-  const a = im.logical(im.value(node, 0, "A")), b = im.logical(im.value(node, 1, "B"));
-  if (a.constant && b.constant && a.dtype === b.dtype && (a.dtype === "int64" || a.dtype === "int32" || a.dtype === "float32")) {
-    foldBinary(im, node, op, a, b);
-    return;
-  }
-  if (a.dtype !== "float32" || b.dtype !== "float32") {
-    throw new UnsupportedError(`${describe(node)}: ${a.dtype} and ${b.dtype} operands; only float32 here (8-bit ${node.opType} runs through its QDQ or com.microsoft form)`);
-  }
-  const rank = Math.max(a.shape.length, b.shape.length);
-  const pad = (s: number[]) => [...new Array(rank - s.length).fill(1), ...s];
-  const [pa, pb] = [pad(a.shape), pad(b.shape)];
-  const shape = pa.map((d, i) => {
-    if (d !== pb[i] && d !== 1 && pb[i] !== 1) throw new ShapeError(`${describe(node)}: [${a.shape}] and [${b.shape}] do not broadcast`);
-    return d === 1 ? pb[i] : d;
-  });
-  im.emit(node, [a, b], [{ dtype: "float32", shape }], floatBinary(op));
 }
 
 /**
