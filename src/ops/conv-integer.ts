@@ -4,10 +4,11 @@
 // patched per run, the GEMM runs with zero point 0, and x_zp * (sum of the filter's weights) is subtracted
 // per output channel, in int32 like the kernels.
 
-import type { NodeBuilder, NodeContext } from "../graph/node.js";
-import type { GraphTensor } from "../graph/ir.js";
+import type { NodeBuilder } from "../graph/node.js";
 import { QTensor } from "../tensor/qtensor.js";
 import { MatMul } from "./matmul.js";
+import { scalarReader } from "./dynamic-matmul.js";
+import { IM2COL_BLOCK_BYTES } from "./conv2d.js";
 import type { Window1D } from "./conv-geometry.js";
 
 export interface ConvIntegerSpec {
@@ -18,19 +19,6 @@ export interface ConvIntegerSpec {
   row: Window1D; col: Window1D;
   /** Input index of x_zero_point (-1: 0). */
   zeroPointInput: number;
-}
-
-/** IM2COL_BLOCK_BYTES of conv2d.ts: rows converted at a time. */
-const BLOCK_BYTES = 256 << 10;
-
-function zeroPointReader(ctx: NodeContext, t: GraphTensor | null): () => number {
-  if (!t) return () => 0;
-  const read = (bytes: Uint8Array, at: number) => (t.dtype === "int8" ? (bytes[at] << 24) >> 24 : bytes[at]);
-  if (t.data) {
-    const v = read(t.data, 0);
-    return () => v;
-  }
-  return () => read(ctx.rt.bytes(), ctx.ptr(t.id));
 }
 
 export function convInteger(s: ConvIntegerSpec): NodeBuilder {
@@ -47,11 +35,11 @@ export function convInteger(s: ConvIntegerSpec): NodeBuilder {
     });
     const colsum = new Int32Array(s.cout);
     for (let o = 0; o < s.cout; o++) for (let i = 0; i < k; i++) colsum[o] += s.filter[o * k + i];
-    const zeroPoint = zeroPointReader(ctx, s.zeroPointInput >= 0 ? ctx.optionalInput(s.zeroPointInput) : null);
+    const zeroPoint = scalarReader(ctx, s.zeroPointInput >= 0 ? ctx.optionalInput(s.zeroPointInput) : null, 0);
     const params = rt.upload(Int32Array.of(h, wd, cin, s.kh, s.kw, s.strideH, s.strideW, s.dilationH, s.dilationW,
       s.row.padBefore, s.col.padBefore, s.row.out, s.col.out, 0, xor), "conv-integer im2col params");
     const pixels = s.row.out * s.col.out;
-    const block = Math.max(4, Math.min(pixels, Math.floor(BLOCK_BYTES / (kp * 2)) & ~3));
+    const block = Math.max(4, Math.min(pixels, Math.floor(IM2COL_BLOCK_BYTES / (kp * 2)) & ~3));
     return {
       run: () => rt.arena.scope(() => {
         const zx = zeroPoint();

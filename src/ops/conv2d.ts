@@ -15,7 +15,7 @@ import { quantizeMultiplier } from "../quant/multiplier.js";
 import { conv2dWinograd, winogradEligible } from "./conv2d-winograd.js";
 
 /** Bytes of im2col rows converted at a time (about half of L2). */
-const IM2COL_BLOCK_BYTES = 256 << 10;
+export const IM2COL_BLOCK_BYTES = 256 << 10;
 
 export interface Conv2DOptions {
   padding: Padding;

@@ -18,8 +18,8 @@ import { dynamicQuantizeLinear } from "../quant/dynamic.js";
 import { MatMul } from "./matmul.js";
 import { elementCount } from "./graph-tensors.js";
 
-/** A scalar input's value: its constant data, or read from wasm memory at run time. */
-function scalarReader(ctx: NodeContext, t: GraphTensor | null, fallback: number): () => number {
+/** A scalar input's value (float32, int8 or uint8): its constant data, or read from wasm memory at run time. */
+export function scalarReader(ctx: NodeContext, t: GraphTensor | null, fallback: number): () => number {
   if (!t) return () => fallback;
   const read = (bytes: Uint8Array, at: number) => (t.dtype === "float32" ? new Float32Array(bytes.slice(at, at + 4).buffer)[0]
     : t.dtype === "int8" ? (bytes[at] << 24) >> 24 : bytes[at]);
