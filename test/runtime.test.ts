@@ -37,4 +37,27 @@ describe("runtime", () => {
     expect(b.memory.usedBytes).toBe(0);
     expect(a.memory.usedBytes).toBeGreaterThan(1 << 20);
   });
+
+  it("names each bad environment with a remedy: no SIMD128, compiling from bytes forbidden (workerd), a memory limit", async () => {
+    const { LoadError, MemoryError } = await import("../src/errors.js");
+    const realValidate = WebAssembly.validate, realCompile = WebAssembly.compile;
+    try {
+      WebAssembly.validate = () => false;
+      await expect(Dyad.load(bytes)).rejects.toThrow(LoadError);
+      await expect(Dyad.load(bytes)).rejects.toThrow(/lacks SIMD128.*use an engine that has it/);
+      WebAssembly.validate = realValidate;
+      // What workerd says when a Worker compiles WebAssembly from bytes.
+      WebAssembly.compile = async () => { throw new WebAssembly.CompileError("WebAssembly.compile(): Wasm code generation disallowed by embedder"); };
+      await expect(Dyad.load(bytes)).rejects.toThrow(/forbids compiling WebAssembly from bytes.*import wasm from "dyad\/wasm\/dyad.simd.wasm"/);
+      // The module path (what a Worker passes) needs no compilation from bytes.
+      expect(await smoke(await Dyad.load(new WebAssembly.Module(bytes)))).toEqual([22, 28]);
+    } finally {
+      WebAssembly.validate = realValidate;
+      WebAssembly.compile = realCompile;
+    }
+    const d = await Dyad.load(bytes, { memoryLimitBytes: 4 << 20 });
+    expect(() => d.runtime.arena.alloc(64 << 20, "too much")).toThrow(MemoryError);
+    // dyad never needs SharedArrayBuffer (one thread): it loads and runs where that is absent.
+    expect(String(readFileSync(new URL("../dist/browser.bundle.js", import.meta.url)))).not.toMatch(/SharedArrayBuffer/);
+  });
 });

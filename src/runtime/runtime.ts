@@ -68,7 +68,12 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
     try {
       return await WebAssembly.compile(source as BufferSource);
     } catch (e) {
-      throw new LoadError(`dyad: the wasm bytes do not compile: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      // Cloudflare Workers (workerd) and some CSP settings forbid compiling code from bytes at run time.
+      if (/disallowed|not allowed|code generation/i.test(message)) {
+        throw new LoadError(`dyad: this runtime forbids compiling WebAssembly from bytes (${message}); import the module instead and pass it: import wasm from "dyad/wasm/dyad.simd.wasm"; await Dyad.load(wasm)`);
+      }
+      throw new LoadError(`dyad: the wasm bytes do not compile: ${message}`);
     }
   }
   const url = source instanceof URL ? source : new URL(source, globalThis.location?.href);
@@ -98,7 +103,9 @@ export class Runtime {
 
   static async load(source: WasmSource, options: RuntimeOptions = {}): Promise<Runtime> {
     const features = probeFeatures();
-    if (!features.simd) throw new LoadError("dyad: this WebAssembly engine lacks SIMD128, which dyad requires");
+    if (!features.simd) {
+      throw new LoadError("dyad: this WebAssembly engine lacks SIMD128 (fixed-width SIMD), which dyad requires; use an engine that has it: Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+, Deno, Bun or Cloudflare Workers");
+    }
     const module = await compile(source);
     let instance: WebAssembly.Instance;
     try {
