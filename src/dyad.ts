@@ -8,10 +8,21 @@ import { Model } from "./graph/model.js";
 import { parseTflite } from "./formats/tflite/model.js";
 import { importTflite } from "./formats/tflite/import.js";
 import { importOnnx } from "./formats/onnx/import.js";
-import { ModelFormatError } from "./errors.js";
+import { ModelFormatError, LoadError } from "./errors.js";
 
-/** Where the SIMD build sits relative to this file, in the package (dist/ and src/ are siblings of build/). */
-export const DEFAULT_WASM_URL = new URL("../build/dyad.simd.wasm", import.meta.url);
+/**
+ * Where the SIMD build sits relative to this file, in the package (dist/ and src/ are siblings of build/); null
+ * where modules have no URL to resolve against (Cloudflare Workers), where the module must be passed in.
+ */
+export const DEFAULT_WASM_URL: URL | null = defaultWasmUrl();
+
+function defaultWasmUrl(): URL | null {
+  try {
+    return new URL("../build/dyad.simd.wasm", import.meta.url);
+  } catch {
+    return null;
+  }
+}
 
 export interface MemoryStats {
   usedBytes: number;
@@ -31,8 +42,12 @@ export class Dyad {
    * Loads the engine from a compiled WebAssembly.Module (Cloudflare Workers, Vercel Edge), wasm bytes, or a
    * URL (default: the build inside the package, fetched; in Node use `loadDyad` from "dyad/node").
    */
-  static async load(source: WasmSource = DEFAULT_WASM_URL, options: RuntimeOptions = {}): Promise<Dyad> {
-    return new Dyad(await Runtime.load(source, options));
+  static async load(source?: WasmSource, options: RuntimeOptions = {}): Promise<Dyad> {
+    const from = source ?? DEFAULT_WASM_URL;
+    if (!from) {
+      throw new LoadError(`dyad: this runtime gives modules no URL to find the wasm by; import it and pass it: import wasm from "dyad/wasm/dyad.simd.wasm"; await Dyad.load(wasm)`);
+    }
+    return new Dyad(await Runtime.load(from, options));
   }
 
   get features(): Features {

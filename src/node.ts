@@ -7,5 +7,5 @@ export * from "./index.js";
 
 /** Loads dyad in Node from the package's own build/dyad.simd.wasm. */
 export async function loadDyad(options: RuntimeOptions = {}): Promise<Dyad> {
-  return Dyad.load(await readFile(DEFAULT_WASM_URL), options);
+  return Dyad.load(await readFile(DEFAULT_WASM_URL!), options); // Node modules always have a file URL
 }

@@ -6,7 +6,7 @@ import { probeFeatures } from "../src/runtime/runtime.js";
 import { KERNELS } from "../src/runtime/kernels.js";
 import { QTensor } from "../src/tensor/qtensor.js";
 
-const bytes = readFileSync(DEFAULT_WASM_URL);
+const bytes = readFileSync(DEFAULT_WASM_URL!);
 
 async function smoke(d: Dyad): Promise<number[]> {
   const op = d.matmul({

@@ -8,7 +8,9 @@ import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createServer, type Server } from "node:http";
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve, sep } from "node:path";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -93,4 +95,87 @@ describe("the conformance subset in Chromium", () => {
       server.close();
     }
   }, 120_000);
+});
+
+const WORKERD = `${root}node_modules/.bin/workerd`;
+
+/** A workerd config serving one Worker that runs the subset on its bundled data modules; in a fresh folder. */
+function workerdSetup(port: number): string {
+  const dir = mkdtempSync(resolve(tmpdir(), "dyad-workerd-"));
+  const files: string[] = [];
+  const seanetDir = resolve(corpora, "seanet");
+  const seanet = existsSync(seanetDir)
+    ? readdirSync(seanetDir).sort().flatMap((family) => readdirSync(resolve(seanetDir, family)).filter((f) => f.endsWith(".tflite")).sort().map((f) => `${family}/${f.replace(".tflite", "")}`))
+    : [];
+  for (const kase of seanet) {
+    for (const f of readdirSync(resolve(seanetDir, kase.split("/")[0]))) if (f.startsWith(`${kase.split("/")[1]}_`) || f === `${kase.split("/")[1]}.tflite`) files.push(`seanet/${kase.split("/")[0]}/${f}`);
+  }
+  files.push("hello_world/hello_world_int8.tflite", "mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite", "mobilenet_v2/dog_input_int8_nchw.bin");
+  const present = files.filter((f) => existsSync(resolve(corpora, f)));
+  mkdirSync(resolve(dir, "files"));
+  present.forEach((f, i) => copyFileSync(resolve(corpora, f), resolve(dir, "files", String(i))));
+  copyFileSync(`${root}dist/browser.bundle.js`, resolve(dir, "dyad.mjs"));
+  copyFileSync(`${root}build/dyad.simd.wasm`, resolve(dir, "dyad.simd.wasm"));
+  copyFileSync(fileURLToPath(new URL("./runtimes/subset-core.mjs", import.meta.url)), resolve(dir, "subset-core.mjs"));
+  writeFileSync(resolve(dir, "worker.mjs"), [
+    `import wasm from "./dyad.simd.wasm";`,
+    `import { Dyad, tfliteToOnnx } from "./dyad.mjs";`,
+    `import { runSubset } from "./subset-core.mjs";`,
+    ...present.map((_, i) => `import f${i} from "./files/${i}";`),
+    `const FILES = { ${present.map((f, i) => `${JSON.stringify(f)}: f${i}`).join(", ")} };`,
+    `const SEANET = ${JSON.stringify(seanet)};`,
+    `export default { async fetch() {`,
+    `  try {`,
+    `    const dyad = await Dyad.load(wasm);`,
+    `    const results = await runSubset(dyad, tfliteToOnnx, { seanet: SEANET, onnx: false,`,
+    `      bytes: async (p) => (FILES[p] ? new Uint8Array(FILES[p]) : null), text: async (p) => new TextDecoder().decode(FILES[p]) });`,
+    `    return new Response(JSON.stringify(results));`,
+    `  } catch (e) { return new Response(String(e && e.stack || e), { status: 500 }); }`,
+    `} };`,
+  ].join("\n"));
+  writeFileSync(resolve(dir, "config.capnp"), [
+    `using Workerd = import "/workerd/workerd.capnp";`,
+    `const config :Workerd.Config = (services = [(name = "main", worker = .worker)], sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")]);`,
+    `const worker :Workerd.Worker = (compatibilityDate = "2024-09-01", modules = [`,
+    `  (name = "worker.mjs", esModule = embed "worker.mjs"), (name = "dyad.mjs", esModule = embed "dyad.mjs"),`,
+    `  (name = "subset-core.mjs", esModule = embed "subset-core.mjs"), (name = "dyad.simd.wasm", wasm = embed "dyad.simd.wasm"),`,
+    ...present.map((_, i) => `  (name = "files/${i}", data = embed "files/${i}"),`),
+    `]);`,
+  ].join("\n"));
+  return dir;
+}
+
+describe("the conformance subset in Cloudflare's workerd", () => {
+  it.skipIf(!existsSync(WORKERD) || !existsSync(`${root}dist/browser.bundle.js`))("computes every TFLite output byte for byte as Node 20 (the wasm passed as a module; no ONNX: protobufjs's code generation is forbidden there)", async () => {
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => done(p));
+      });
+    });
+    const dir = workerdSetup(port);
+    const worker = spawn(WORKERD, ["serve", "config.capnp"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    worker.stderr.on("data", (d) => (stderr += d));
+    try {
+      let body: string | null = null;
+      for (let attempt = 0; attempt < 100 && body === null; attempt++) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${port}/`);
+          body = await r.text();
+          expect(r.status, body).toBe(200);
+        } catch (e) {
+          if ((e as Error).name === "AssertionError") throw e;
+          await new Promise((w) => setTimeout(w, 200));
+        }
+      }
+      expect(body, stderr).not.toBeNull();
+      const reference = run(process.execPath, []).results;
+      const { mobilenet_v2_onnx: _onnx, mobilenet_v2_onnx_top5: _top5, ...tflite } = reference;
+      expect(JSON.parse(body!)).toEqual(tflite);
+    } finally {
+      worker.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -59,9 +59,19 @@ const schema = {
   },
 };
 
-const root = protobuf.Root.fromJSON(schema);
-const ModelProto = root.lookupType("onnx.ModelProto");
-const TensorProtoType = root.lookupType("onnx.TensorProto");
+/**
+ * The message types, built on first use: protobufjs generates their code with `new Function`, which engines
+ * that forbid code generation from strings (Cloudflare Workers) refuse, so nothing of it runs until an ONNX
+ * file is actually read or written (TFLite models load there).
+ */
+let types: { ModelProto: protobuf.Type; TensorProto: protobuf.Type } | null = null;
+function messageTypes(): { ModelProto: protobuf.Type; TensorProto: protobuf.Type } {
+  if (!types) {
+    const root = protobuf.Root.fromJSON(schema);
+    types = { ModelProto: root.lookupType("onnx.ModelProto"), TensorProto: root.lookupType("onnx.TensorProto") };
+  }
+  return types;
+}
 
 /** TensorProto.DataType. */
 export const ONNX_DTYPE: Record<number, string> = {
@@ -106,7 +116,8 @@ function unpackNibbles(bytes: ArrayLike<number>, count: number, signed: boolean)
 }
 
 export function decodeTensor(buf: Uint8Array): OnnxTensor {
-  return tensorFromObject(TensorProtoType.toObject(TensorProtoType.decode(buf), { defaults: true }) as Record<string, unknown>);
+  const { TensorProto } = messageTypes();
+  return tensorFromObject(TensorProto.toObject(TensorProto.decode(buf), { defaults: true }) as Record<string, unknown>);
 }
 
 /** `raw` copied into a fresh, aligned buffer; it must hold exactly the tensor's bytes. */
@@ -174,6 +185,7 @@ function readValueInfo(v: Record<string, unknown>): OnnxValueInfo {
 
 /** Decodes a ModelProto: the default-domain opset, nodes with attributes, initializers, inputs and outputs. */
 export function decodeModel(buf: Uint8Array): OnnxModel {
+  const { ModelProto } = messageTypes();
   const m = ModelProto.toObject(ModelProto.decode(buf), { defaults: true }) as {
     opsetImport: { domain: string; version: Long }[];
     graph: { node: Record<string, unknown>[]; initializer: Record<string, unknown>[]; input: Record<string, unknown>[]; output: Record<string, unknown>[] } | null;
@@ -233,6 +245,7 @@ const valueInfo = (v: { name: string; dtype: string; dims: number[] }) => ({
 
 /** Serializes a one-graph model with raw little-endian initializers. */
 export function encodeModel(g: GraphSpec): Uint8Array {
+  const { ModelProto } = messageTypes();
   const model = ModelProto.fromObject({
     irVersion: 8,
     opsetImport: [
