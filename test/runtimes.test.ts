@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { createServer, type Server } from "node:http";
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { resolve, sep } from "node:path";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -52,9 +52,9 @@ describe("the conformance subset on other runtimes", () => {
 const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => existsSync(p));
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".mjs": "text/javascript", ".html": "text/html", ".wasm": "application/wasm", ".json": "application/json" };
 
-/** Serves /main/ (this repository) and /shared/ (../shared) read-only, and /seanet-cases.json. */
-function serve(): Promise<{ server: Server; port: number }> {
-  const roots: Record<string, string> = { main: resolve(root), shared: resolve(root, "../shared") };
+/** Serves /main/ (this repository), /shared/ (../shared) and any `extra` folders read-only, and /seanet-cases.json. */
+function serve(extra: Record<string, string> = {}): Promise<{ server: Server; port: number }> {
+  const roots: Record<string, string> = { main: resolve(root), shared: resolve(root, "../shared"), ...extra };
   const seanetDir = resolve(corpora, "seanet");
   const seanet = existsSync(seanetDir)
     ? readdirSync(seanetDir).sort().flatMap((family) => readdirSync(resolve(seanetDir, family)).filter((f) => f.endsWith(".tflite")).sort().map((f) => `${family}/${f.replace(".tflite", "")}`))
@@ -95,6 +95,48 @@ describe("the conformance subset in Chromium", () => {
       server.close();
     }
   }, 120_000);
+});
+
+describe("an app bundled with esbuild, in Chromium", () => {
+  it.skipIf(!CHROMIUM || !existsSync(`${root}dist/browser.bundle.js`) || !existsSync(`${corpora}/hello_world`))("resolves `dyad` by its browser export, ships the wasm as a file, and computes as Node 20", async () => {
+    // The app's own folder, with the package linked in as node_modules/dyad, as an installed dependency would be.
+    const dir = mkdtempSync(resolve(tmpdir(), "dyad-app-"));
+    mkdirSync(resolve(dir, "node_modules"));
+    symlinkSync(resolve(root), resolve(dir, "node_modules", "dyad"), "dir");
+    writeFileSync(resolve(dir, "app.js"), [
+      `import { Dyad } from "dyad";`,
+      `import wasm from "dyad/wasm/dyad.simd.wasm";`,
+      `const dyad = await Dyad.load(new URL(wasm, import.meta.url));`,
+      `const model = dyad.loadModel(new Uint8Array(await (await fetch("/shared/corpora/tflm/hello_world/hello_world_int8.tflite")).arrayBuffer()));`,
+      `window.appResult = [-128, -63, 0, 64, 127].map((q) => model.run([Int8Array.of(q)])[0].data[0]);`,
+    ].join("\n"));
+    const { build } = await import("esbuild");
+    await build({
+      entryPoints: [resolve(dir, "app.js")], bundle: true, format: "esm", platform: "browser", outdir: resolve(dir, "out"),
+      loader: { ".wasm": "file" }, logLevel: "error", absWorkingDir: dir,
+    });
+    writeFileSync(resolve(dir, "out", "index.html"), `<!doctype html><meta charset="utf-8"><script type="module" src="./app.js"></script>`);
+    const { chromium } = await import("playwright-core");
+    const { server, port } = await serve({ app: resolve(dir, "out") });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${port}/app/index.html`);
+      await page.waitForFunction(() => (window as unknown as { appResult?: number[] }).appResult, undefined, { timeout: 30_000 }).catch(() => {});
+      const got = await page.evaluate(() => (window as unknown as { appResult?: number[] }).appResult ?? null);
+      expect(errors).toEqual([]);
+      const { loadDyad } = await import("../src/node.js");
+      const model = (await loadDyad()).loadModel(new Uint8Array(readFileSync(`${corpora}/hello_world/hello_world_int8.tflite`)));
+      expect(got).toEqual([-128, -63, 0, 64, 127].map((q) => (model.run([Int8Array.of(q)])[0].data as Int8Array)[0]));
+      model.dispose();
+    } finally {
+      await browser.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 const WORKERD = `${root}node_modules/.bin/workerd`;
