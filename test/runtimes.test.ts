@@ -8,10 +8,11 @@ import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createServer, type Server } from "node:http";
+import { startServer } from "../scripts/static-server.mjs";
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { resolve, sep } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const script = fileURLToPath(new URL("./runtimes/subset.mjs", import.meta.url));
@@ -50,26 +51,13 @@ describe("the conformance subset on other runtimes", () => {
 });
 
 const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => existsSync(p));
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".mjs": "text/javascript", ".html": "text/html", ".wasm": "application/wasm", ".json": "application/json" };
-
 /** Serves /main/ (this repository), /shared/ (../shared) and any `extra` folders read-only, and /seanet-cases.json. */
 function serve(extra: Record<string, string> = {}): Promise<{ server: Server; port: number }> {
-  const roots: Record<string, string> = { main: resolve(root), shared: resolve(root, "../shared"), ...extra };
   const seanetDir = resolve(corpora, "seanet");
   const seanet = existsSync(seanetDir)
     ? readdirSync(seanetDir).sort().flatMap((family) => readdirSync(resolve(seanetDir, family)).filter((f) => f.endsWith(".tflite")).sort().map((f) => `${family}/${f.replace(".tflite", "")}`))
     : [];
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
-    if (path === "/seanet-cases.json") return void res.writeHead(200, { "content-type": TYPES[".json"] }).end(JSON.stringify(seanet));
-    const [, top, ...rest] = path.split("/");
-    const base = roots[top];
-    const file = base ? resolve(base, rest.join("/")) : "";
-    if (!base || !(file === base || file.startsWith(base + sep)) || !existsSync(file) || !statSync(file).isFile()) return void res.writeHead(404).end();
-    const ext = file.slice(file.lastIndexOf("."));
-    res.writeHead(200, { "content-type": TYPES[ext] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  return new Promise((done) => server.listen(0, "127.0.0.1", () => done({ server, port: (server.address() as { port: number }).port })));
+  return startServer({ roots: { main: resolve(root), shared: resolve(root, "../shared"), ...extra }, json: { "/seanet-cases.json": seanet } });
 }
 
 describe("the conformance subset in Chromium", () => {
@@ -220,4 +208,35 @@ describe("the conformance subset in Cloudflare's workerd", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("the demo page (npm run demo) in Chromium", () => {
+  it.skipIf(!CHROMIUM || !existsSync(`${root}dist/browser.bundle.js`) || !existsSync(`${corpora}/mobilenet_v2`))("runs MobileNetV2 on the sample, shows the dog class first, both panels and the operator bars", async () => {
+    const { chromium } = await import("playwright-core");
+    const { server, port } = await serve();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
+    const shot = resolve(tmpdir(), `dyad-demo-${process.pid}.png`);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${port}/main/demo/index.html`);
+      await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("dyad loaded"), undefined, { timeout: 30_000 });
+      await page.click("#run");
+      await page.waitForFunction(() => document.body.dataset.done !== undefined || document.getElementById("status")?.className === "error", undefined, { timeout: 60_000 });
+      expect(await page.textContent("#status")).toBe("Done: top class 258.");
+      expect(await page.textContent("#result-a .class")).toBe("258");
+      expect(await page.isVisible("#panel-b")).toBe(true);
+      expect(await page.locator("#ops-a .bar").count()).toBeGreaterThan(3);
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: shot, fullPage: true });
+      const png = readFileSync(shot);
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect(png.length).toBeGreaterThan(10_000);
+    } finally {
+      await browser.close();
+      server.close();
+      rmSync(shot, { force: true });
+    }
+  }, 90_000);
 });
