@@ -1,8 +1,7 @@
 // The conformance subset's computation, shared by every runtime (subset.mjs reads files with node:fs, the
 // browser page with fetch, the workerd worker from its bundled data modules): per case the FNV-1a hash and
 // length of the output bytes. `io.bytes(path)` and `io.text(path)` read a file under the corpora folder;
-// `io.seanet` lists "family/name" cases; `io.onnx === false` leaves out the exported ONNX model (workerd
-// forbids the code generation protobufjs does).
+// `io.seanet` lists "family/name" cases.
 
 export async function runSubset(dyad, tfliteToOnnx, io) {
   const results = {};
@@ -33,8 +32,7 @@ export async function runSubset(dyad, tfliteToOnnx, io) {
   if (mobilenet) {
     const raw = await io.bytes("mobilenet_v2/dog_input_int8_nchw.bin");
     const input = new Int8Array(raw.buffer, raw.byteOffset, raw.length);
-    const files = [["mobilenet_v2", mobilenet], ...(io.onnx === false ? [] : [["mobilenet_v2_onnx", tfliteToOnnx(mobilenet)]])];
-    for (const [name, file] of files) {
+    for (const [name, file] of [["mobilenet_v2", mobilenet], ["mobilenet_v2_onnx", tfliteToOnnx(mobilenet)]]) {
       const model = dyad.loadModel(file);
       const out = model.run([input])[0].data;
       record(name, out);

@@ -1,8 +1,11 @@
-// The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto3) that dyad reads and writes, through
-// protobufjs. Field numbers and the DataType enum are facts of the format. The ONNX importer and the
-// conformance tests decode with it; the exporter, the tests and the benchmarks write models with it.
+// The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto3) that dyad reads and writes, on
+// protobufjs's wire-format Reader and Writer. Field numbers and the DataType enum are facts of the format. The
+// ONNX importer and the conformance tests decode with it; the exporter, the tests and the benchmarks write
+// models with it. The messages are read and written by walking the schema table below, not by protobufjs's
+// reflection, which generates code with `new Function` (refused where code generation from strings is
+// forbidden, as on Cloudflare Workers) and costs time at startup.
 
-import protobuf from "protobufjs";
+import protobuf from "protobufjs/minimal.js";
 
 const schema = {
   nested: {
@@ -59,21 +62,97 @@ const schema = {
   },
 };
 
-/**
- * The message types, built on first use: protobufjs generates their code with `new Function`, which engines
- * that forbid code generation from strings (Cloudflare Workers) refuse, so nothing of it runs until an ONNX
- * file is actually read or written (TFLite models load there).
- */
-let types: { ModelProto: protobuf.Type; TensorProto: protobuf.Type } | null = null;
-function messageTypes(): { ModelProto: protobuf.Type; TensorProto: protobuf.Type } {
-  if (!types) {
-    const root = protobuf.Root.fromJSON(schema);
-    types = { ModelProto: root.lookupType("onnx.ModelProto"), TensorProto: root.lookupType("onnx.TensorProto") };
+type FieldType = "string" | "bytes" | "int32" | "int64" | "uint64" | "float" | "double";
+interface Field { name: string; type: FieldType | string; id: number; repeated: boolean }
+type Message = Record<string, unknown>;
+
+const MESSAGES = schema.nested.onnx.nested as Record<string, { fields: Record<string, { type: string; id: number; rule?: string }> }>;
+const SCALARS = new Set(["string", "bytes", "int32", "int64", "uint64", "float", "double"]);
+/** Fields of each message by field number. */
+const FIELDS: Record<string, Map<number, Field>> = Object.fromEntries(Object.entries(MESSAGES).map(([type, m]) => [
+  type, new Map(Object.entries(m.fields).map(([name, f]) => [f.id, { name, type: f.type, id: f.id, repeated: f.rule === "repeated" }])),
+]));
+
+function readScalar(r: protobuf.Reader, type: string): unknown {
+  switch (type) {
+    case "string": return r.string();
+    case "bytes": return r.bytes();
+    case "int32": return r.int32();
+    case "int64": return r.int64();
+    case "uint64": return r.uint64();
+    case "float": return r.float();
+    default: return r.double();
   }
-  return types;
 }
 
-/** TensorProto.DataType. */
+/** Decodes message `type` from `buf`, every field present (proto3 defaults for absent ones, null messages). */
+function decodeMessage(type: string, buf: Uint8Array): Message {
+  const fields = FIELDS[type];
+  const out: Message = {};
+  for (const f of fields.values()) {
+    out[f.name] = f.repeated ? [] : f.type === "string" ? "" : f.type === "bytes" ? new Uint8Array(0) : SCALARS.has(f.type) ? 0 : null;
+  }
+  const r = protobuf.Reader.create(buf);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const f = fields.get(tag >>> 3), wire = tag & 7;
+    if (!f) {
+      r.skipType(wire);
+      continue;
+    }
+    const list = out[f.name] as unknown[];
+    if (!SCALARS.has(f.type)) {
+      const value = decodeMessage(f.type, r.bytes());
+      if (f.repeated) list.push(value);
+      else out[f.name] = value;
+    } else if (f.repeated && wire === 2 && f.type !== "string" && f.type !== "bytes") {
+      // Packed numbers.
+      const end = r.uint32() + r.pos;
+      if (end > r.len) throw new RangeError(`packed field ${f.name} runs past the end of its message`);
+      while (r.pos < end) list.push(readScalar(r, f.type));
+    } else if (f.repeated) {
+      list.push(readScalar(r, f.type));
+    } else {
+      out[f.name] = readScalar(r, f.type);
+    }
+  }
+  return out;
+}
+
+const WIRE: Record<string, number> = { int32: 0, int64: 0, uint64: 0, float: 5, double: 1, string: 2, bytes: 2 };
+
+function writeScalar(w: protobuf.Writer, type: string, v: unknown): void {
+  switch (type) {
+    case "string": w.string(v as string); break;
+    case "bytes": w.bytes(v as Uint8Array); break;
+    case "int32": w.int32(v as number); break;
+    case "int64": w.int64(v as number); break;
+    case "uint64": w.uint64(v as number); break;
+    case "float": w.float(v as number); break;
+    default: w.double(v as number);
+  }
+}
+
+/** Encodes message `type` from a plain object; absent (undefined) fields are not written, numbers packed. */
+function encodeMessage(type: string, m: Message, w: protobuf.Writer = protobuf.Writer.create()): protobuf.Writer {
+  for (const f of FIELDS[type].values()) {
+    const v = m[f.name];
+    if (v === undefined || v === null) continue;
+    if (!SCALARS.has(f.type)) {
+      for (const item of f.repeated ? (v as Message[]) : [v as Message]) encodeMessage(f.type, item, w.uint32((f.id << 3) | 2).fork()).ldelim();
+    } else if (f.repeated && f.type !== "string" && f.type !== "bytes") {
+      const list = v as number[];
+      if (list.length === 0) continue;
+      w.uint32((f.id << 3) | 2).fork();
+      for (const item of list) writeScalar(w, f.type, item);
+      w.ldelim();
+    } else {
+      for (const item of f.repeated ? (v as unknown[]) : [v]) writeScalar(w.uint32((f.id << 3) | WIRE[f.type]), f.type, item);
+    }
+  }
+  return w;
+}
+
 export const ONNX_DTYPE: Record<number, string> = {
   1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 9: "bool", 10: "float16",
   11: "float64", 12: "uint32", 13: "uint64", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2",
@@ -116,8 +195,7 @@ function unpackNibbles(bytes: ArrayLike<number>, count: number, signed: boolean)
 }
 
 export function decodeTensor(buf: Uint8Array): OnnxTensor {
-  const { TensorProto } = messageTypes();
-  return tensorFromObject(TensorProto.toObject(TensorProto.decode(buf), { defaults: true }) as Record<string, unknown>);
+  return tensorFromObject(decodeMessage("TensorProto", buf));
 }
 
 /** `raw` copied into a fresh, aligned buffer; it must hold exactly the tensor's bytes. */
@@ -185,8 +263,7 @@ function readValueInfo(v: Record<string, unknown>): OnnxValueInfo {
 
 /** Decodes a ModelProto: the default-domain opset, nodes with attributes, initializers, inputs and outputs. */
 export function decodeModel(buf: Uint8Array): OnnxModel {
-  const { ModelProto } = messageTypes();
-  const m = ModelProto.toObject(ModelProto.decode(buf), { defaults: true }) as {
+  const m = decodeMessage("ModelProto", buf) as {
     opsetImport: { domain: string; version: Long }[];
     graph: { node: Record<string, unknown>[]; initializer: Record<string, unknown>[]; input: Record<string, unknown>[]; output: Record<string, unknown>[] } | null;
   };
@@ -245,8 +322,7 @@ const valueInfo = (v: { name: string; dtype: string; dims: number[] }) => ({
 
 /** Serializes a one-graph model with raw little-endian initializers. */
 export function encodeModel(g: GraphSpec): Uint8Array {
-  const { ModelProto } = messageTypes();
-  const model = ModelProto.fromObject({
+  const model = {
     irVersion: 8,
     opsetImport: [
       { domain: "", version: g.opset },
@@ -269,6 +345,6 @@ export function encodeModel(g: GraphSpec): Uint8Array {
       input: g.inputs.map(valueInfo),
       output: g.outputs.map(valueInfo),
     },
-  });
-  return ModelProto.encode(model).finish();
+  };
+  return encodeMessage("ModelProto", model).finish();
 }
