@@ -248,17 +248,23 @@ describe("float32 Conv against onnxruntime-web", () => {
     ["5x5 on 15x20 (N 300 >= K 200)", 8, 4, 5, { pads: [2, 2, 2, 2] }, 15, 20],
     ["3x3 on 2x3 (N 6, K 1152)", 128, 3, 3, { pads: [1, 1, 1, 1] }, 2, 3],
   ];
-  for (const [name, cin, cout, k, attrs, h, w] of [...convs.map((c) => [...c, 9, 8] as const), ...shaped]) {
+  // Grouped: depthwise 3x3, two groups, a depth multiplier of 2.
+  const grouped: [string, number, number, number, Record<string, number[]>, number, number, number][] = [
+    ["depthwise 3x3 pads 1 (group 8)", 8, 8, 3, { pads: [1, 1, 1, 1] }, 9, 8, 8],
+    ["two groups, 3x3 stride 2", 8, 6, 3, { strides: [2, 2], pads: [1, 1, 1, 1] }, 9, 8, 2],
+    ["depth multiplier 2 (group 4)", 4, 8, 3, { pads: [1, 1, 1, 1] }, 9, 8, 4],
+  ];
+  for (const [name, cin, cout, k, attrs, h, w, group] of [...convs.map((c) => [...c, 9, 8, 1] as const), ...shaped.map((c) => [...c, 1] as const), ...grouped]) {
     it(name, async () => {
       const sH = attrs.strides?.[0] ?? 1, dil = attrs.dilations?.[0] ?? 1, p = attrs.pads?.[0] ?? 0;
       const oh = Math.floor((h + 2 * p - (k - 1) * dil - 1) / sH) + 1, ow = Math.floor((w + 2 * p - (k - 1) * dil - 1) / sH) + 1;
       const spec: GraphSpec = {
         opset: 17,
-        nodes: [{ opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { kernel_shape: [k, k], ...attrs } }],
+        nodes: [{ opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attrs: { kernel_shape: [k, k], group, ...attrs } }],
         inputs: [{ name: "x", dtype: "float32", dims: [2, cin, h, w] }],
         outputs: [{ name: "y", dtype: "float32", dims: [2, cout, oh, ow] }],
         initializers: [
-          { name: "w", dtype: "float32", dims: [cout, cin, k, k], data: Float32Array.from({ length: cout * cin * k * k }, (_, i) => Math.sin(i * 0.41) * 0.8) },
+          { name: "w", dtype: "float32", dims: [cout, cin / group, k, k], data: Float32Array.from({ length: cout * (cin / group) * k * k }, (_, i) => Math.sin(i * 0.41) * 0.8) },
           { name: "b", dtype: "float32", dims: [cout], data: Float32Array.from({ length: cout }, (_, i) => i * 0.13 - 0.3) },
         ],
       };

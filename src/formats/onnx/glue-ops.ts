@@ -46,16 +46,38 @@ export const GLUE_OPS: Record<string, Handler> = {
     if (x.shape.length !== 4 || w.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 2-D convolutions (4-D tensors)`);
     const [n, cin, h, wd] = x.shape;
     const [cout, cpg, kh, kw] = w.shape;
-    if (((node.attrs.group as number | undefined) ?? 1) !== 1 || cpg !== cin) throw new UnsupportedError(`${describe(node)}: float32 convolutions of group 1 only`);
+    const group = (node.attrs.group as number | undefined) ?? 1;
+    if (!Number.isInteger(group) || group < 1 || cin % group !== 0 || cout % group !== 0 || cpg * group !== cin) {
+      throw new ShapeError(`${describe(node)}: group ${group} with weights [${w.shape}] does not fit ${cin} input channels`);
+    }
     const ints = (name: string, fallback: number[]) => (node.attrs[name] as number[] | undefined) ?? fallback;
     const [strideH, strideW] = ints("strides", [1, 1]), [dilationH, dilationW] = ints("dilations", [1, 1]);
     const padding = onnxPadding(node, h, wd, kh, kw, strideH, strideW, dilationH, dilationW);
     const [row, col] = window2d(padding, h, wd, kh, kw, strideH, strideW, dilationH, dilationW, describe(node));
     const bias = node.inputs[2] ? Float32Array.from(im.constantArray(node, 2, "B")!) : null;
     if (bias && bias.length !== cout) throw new ShapeError(`${describe(node)}: bias of ${bias.length} for ${cout} channels`);
-    im.emit(node, [x], [{ dtype: "float32", shape: [n, cout, row.out, col.out] }], floatConv({
-      weights: Float32Array.from(im.constantArray(node, 1, "W")!), bias, cout, kh, kw, strideH, strideW, dilationH, dilationW, row, col,
-    }));
+    const weights = Float32Array.from(im.constantArray(node, 1, "W")!);
+    const geometry = { kh, kw, strideH, strideW, dilationH, dilationW, row, col };
+    const outShape = [n, cout, row.out, col.out];
+    if (group === 1) {
+      im.emit(node, [x], [{ dtype: "float32", shape: outShape }], floatConv({ weights, bias, cout, ...geometry }));
+      return;
+    }
+    // Grouped and depthwise: one group-1 convolution per group on its channel slice (each output channel sees
+    // only its group's inputs, which is the definition; MLAS runs one GEMM per group as well), concatenated.
+    const opg = cout / group, k = cpg * kh * kw;
+    const i64 = (name: string, v: number[]) => im.folded(`${node.outputs[0]}:${name}`, "int32", [v.length], v);
+    const parts: Value[] = [];
+    for (let g = 0; g < group; g++) {
+      const name = `${node.outputs[0]}:group${g}`;
+      const slice = im.emit({ ...node, opType: "Slice", outputs: [`${name}:input`] },
+        [x, i64(`${g}:begin`, [0, g * cpg, 0, 0]), i64(`${g}:end`, [n, (g + 1) * cpg, h, wd]), i64(`${g}:strides`, [1, 1, 1, 1])],
+        [{ dtype: "float32", shape: [n, cpg, h, wd] }], stridedSlice({ beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false }))[0];
+      parts.push(im.emit({ ...node, outputs: [`${name}:output`] }, [slice], [{ dtype: "float32", shape: [n, opg, row.out, col.out] }], floatConv({
+        weights: weights.subarray(g * opg * k, (g + 1) * opg * k), bias: bias ? bias.subarray(g * opg, (g + 1) * opg) : null, cout: opg, ...geometry,
+      }))[0]);
+    }
+    im.emit(node, parts, [{ dtype: "float32", shape: outShape }], concatenation(1));
   },
   AveragePool: (im, node) => floatPoolNode(im, node, "average"),
   GlobalAveragePool: (im, node) => {
