@@ -1,7 +1,8 @@
 // Whole-model benchmark: MobileNetV2 int8 from ../shared/corpora (when present) on its dog image: load time,
 // first run, median of 20+ runs after warm-up, peak arena bytes and process RSS. Then the same model exported
 // to ONNX by dyad, one file for both engines: dyad and onnxruntime-web (one thread) side by side in this
-// process for the median, and each started cold in fresh processes for the time to a first result.
+// process for the median, and each started cold in fresh processes for the time to a first result; and the
+// same cold start for a small model (hello_world exported to ONNX), where start-up is all there is.
 
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -41,6 +42,9 @@ export async function benchModels({ dyad, ort, quick, log }) {
     const onnx = await benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log });
     records.push(...onnx.records);
     lines.push(...onnx.lines);
+    const small = benchSmallColdStart({ quick, log });
+    records.push(...small.records);
+    lines.push(...small.lines);
   } else {
     lines.push("ONNX MobileNetV2 against onnxruntime-web skipped: onnxruntime-web is not installed");
   }
@@ -50,10 +54,10 @@ export async function benchModels({ dyad, ort, quick, log }) {
 const CHILD = fileURLToPath(new URL("./model-first-result.js", import.meta.url));
 
 /** Cold starts in fresh processes; medians of each field. */
-function coldStarts(engine, file, inputFile, runs) {
+function coldStarts(engine, file, inputFile, runs, dims = "1,3,224,224") {
   const results = [];
   for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, [CHILD, engine, file, inputFile, "int8", "1,3,224,224"], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, [CHILD, engine, file, inputFile, "int8", dims], { encoding: "utf8" });
     results.push(JSON.parse(out.trim().split("\n").pop()));
   }
   const field = (k) => median(results.map((r) => r[k]));
@@ -113,4 +117,38 @@ async function benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log }) {
     { suite: "model", case: "mobilenet_v2_onnx", engine: "ort-web", ms: ms["ort-web"], gops: 0 },
   ];
   return { records, lines };
+}
+
+const HELLO = new URL("../../shared/corpora/tflm/hello_world/hello_world_int8.tflite", import.meta.url);
+
+/** hello_world (three FULLY_CONNECTED layers) exported to ONNX: each engine's cold start to a first result. */
+function benchSmallColdStart({ quick, log }) {
+  if (!existsSync(HELLO)) return { records: [], lines: [] };
+  const dir = mkdtempSync(join(tmpdir(), "dyad-bench-"));
+  const [file, inputFile] = [join(dir, "hello_world.onnx"), join(dir, "x.bin")];
+  writeFileSync(file, tfliteToOnnx(new Uint8Array(readFileSync(HELLO))));
+  writeFileSync(inputFile, Int8Array.of(37));
+  const runs = quick ? 1 : 5;
+  let cold;
+  try {
+    cold = { dyad: coldStarts("dyad", file, inputFile, runs, "1,1"), ort: coldStarts("ort", file, inputFile, runs, "1,1") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log?.("model hello_world (onnx, cold starts)");
+  const same = cold.dyad.hashes.size === 1 && cold.ort.hashes.size === 1 && [...cold.dyad.hashes][0] === [...cold.ort.hashes][0];
+  const line = (name, c) => `  ${name.padEnd(8)} ready ${c.readyMs.toFixed(0)} ms, load ${c.loadMs.toFixed(0)} ms, first run ${c.firstRunMs.toFixed(1)} ms: first result ${c.firstResultMs.toFixed(0)} ms, RSS ${c.rssMiB.toFixed(0)} MiB`;
+  return {
+    records: [
+      { suite: "model", case: "hello_world_onnx_first_result", engine: "dyad", ms: cold.dyad.firstResultMs, gops: 0 },
+      { suite: "model", case: "hello_world_onnx_first_result", engine: "ort-web", ms: cold.ort.firstResultMs, gops: 0 },
+    ],
+    lines: [
+      "",
+      `A small model, hello_world exported to ONNX, cold in fresh processes (median of ${runs}); outputs ${same ? "equal" : "DIFFER"}:`,
+      line("dyad", cold.dyad),
+      line("ort-web", cold.ort),
+      `  to first result: dyad ${(cold.ort.firstResultMs / cold.dyad.firstResultMs).toFixed(2)}x faster`,
+    ],
+  };
 }
