@@ -47,6 +47,15 @@ export function quantizeLinear(p: AffineParams): NodeBuilder {
   };
 }
 
+/** DequantizeLinear of a constant, at import (ONNX Runtime folds these too, so the float path follows). */
+export function dequantizeConstant(values: ArrayLike<number>, shape: number[], p: AffineParams): number[] {
+  const index = paramIndexer(shape, p.axis, p.blockSize);
+  return Array.from(values, (v, i) => {
+    const k = index(i);
+    return Math.fround((v - p.zeroPoint[k]) * p.scale[k]);
+  });
+}
+
 export function dequantizeLinear(p: AffineParams): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "x"), y = ctx.output(0, "y");

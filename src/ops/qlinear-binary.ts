@@ -28,16 +28,22 @@ export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): Node
       rt.binaryTableF32(rt.upload(ta, "A values").ptr, rt.upload(tb, "B values").ptr, table.ptr, rt.upload(params, "table params").ptr);
     });
     const total = elementCount(c), na = elementCount(a), nb = elementCount(b);
+    // A constant operand (a QDQ model's dequantized initializer) is uploaded once.
+    const constants = [a, b].map((t) => (t.data ? rt.upload(t.data, `${t.name} (constant)`) : null));
+    const pa = () => constants[0]?.ptr ?? ctx.ptr(a.id), pb = () => constants[1]?.ptr ?? ctx.ptr(b.id);
     return {
       run: () => {
         // Bytes in, bytes out: the table is indexed by the raw bytes of A and B, whatever their signedness.
-        if (!ia || !ib) return rt.lookup2U8(ctx.ptr(a.id), ctx.ptr(b.id), table.ptr, ctx.ptr(c.id), total);
+        if (!ia || !ib) return rt.lookup2U8(pa(), pb(), table.ptr, ctx.ptr(c.id), total);
         const buffer = rt.bytes().buffer as ArrayBuffer;
-        const va = new Uint8Array(buffer, ctx.ptr(a.id), na), vb = new Uint8Array(buffer, ctx.ptr(b.id), nb);
+        const va = new Uint8Array(buffer, pa(), na), vb = new Uint8Array(buffer, pb(), nb);
         const vc = new Uint8Array(buffer, ctx.ptr(c.id), total), t = new Uint8Array(buffer, table.ptr, 65536);
         for (let i = 0; i < total; i++) vc[i] = t[(va[ia[i]] << 8) | vb[ib[i]]];
       },
-      dispose: () => rt.arena.free(table),
+      dispose: () => {
+        for (const blk of constants.reverse()) if (blk) rt.arena.free(blk);
+        rt.arena.free(table);
+      },
     };
   };
 }

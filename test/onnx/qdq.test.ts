@@ -187,3 +187,32 @@ describe("QDQ around operators that move values, against onnxruntime-web", () =>
     }
   }
 });
+
+describe("QDQ Add and Mul with a constant operand against onnxruntime-web", () => {
+  for (const op of ["Add", "Mul"] as const) {
+    for (const level of ["all", "disabled"] as const) {
+      it(`${op} of a value and a dequantized initializer (broadcast per channel), graph optimizations ${level}`, async () => {
+        const spec: GraphSpec = {
+          opset: 17,
+          nodes: [
+            { opType: "QuantizeLinear", inputs: ["x", "sa", "za"], outputs: ["aq"] },
+            { opType: "DequantizeLinear", inputs: ["aq", "sa", "za"], outputs: ["af"] },
+            { opType: "DequantizeLinear", inputs: ["cq", "sc", "zc"], outputs: ["cf"] },
+            { opType: op, inputs: ["af", "cf"], outputs: ["o"] },
+            { opType: "QuantizeLinear", inputs: ["o", "sy", "zy"], outputs: ["yq"] },
+            { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+          ],
+          inputs: [{ name: "x", dtype: "float32", dims: [1, 6, 4, 4] }],
+          outputs: [{ name: "y", dtype: "float32", dims: [1, 6, 4, 4] }],
+          initializers: [
+            f32("sa", [], [0.031]), { name: "za", dtype: "int8", dims: [], data: Int8Array.of(3) },
+            { name: "cq", dtype: "int8", dims: [1, 6, 1, 1], data: Int8Array.of(-100, -7, 0, 12, 77, 127) },
+            f32("sc", [], [0.02]), { name: "zc", dtype: "int8", dims: [], data: Int8Array.of(-1) },
+            f32("sy", [], [op === "Mul" ? 0.02 : 0.05]), { name: "zy", dtype: "int8", dims: [], data: Int8Array.of(5) },
+          ],
+        };
+        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 96 }, (_, i) => Math.sin(i * 0.7) * 3), dims: [1, 6, 4, 4] }], { graphOptimizationLevel: level });
+      });
+    }
+  }
+});

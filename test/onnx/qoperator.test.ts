@@ -284,6 +284,37 @@ describe("com.microsoft QLinearAdd and QLinearMul against onnxruntime-web", () =
   }
 });
 
+describe("com.microsoft QLinearAdd and QLinearMul with a constant operand against onnxruntime-web", () => {
+  for (const op of ["QLinearAdd", "QLinearMul"] as const) {
+    it(`${op} int8 of an input and an initializer (per-channel broadcast)`, async () => {
+      const d = await dyad();
+      const z = (name: string, v: number) => ({ name, dtype: "int8" as const, dims: [] as number[], data: Int8Array.of(v) });
+      const spec: GraphSpec = {
+        opset: 21,
+        nodes: [{ opType: op, domain: "com.microsoft", inputs: ["a", "sa", "za", "b", "sb", "zb", "sc", "zc"], outputs: ["c"] }],
+        inputs: [{ name: "a", dtype: "int8", dims: [1, 4, 8] }],
+        outputs: [{ name: "c", dtype: "int8", dims: [1, 4, 8] }],
+        initializers: [
+          scalar("sa", "float32", 0.0213), z("za", 3), scalar("sb", "float32", 0.0371), z("zb", -7),
+          { name: "b", dtype: "int8", dims: [1, 4, 1], data: Int8Array.of(-128, -20, 33, 127) },
+          scalar("sc", "float32", op === "QLinearAdd" ? 0.0512 : 0.0423), z("zc", 1),
+        ],
+      };
+      const bytes = encodeModel(spec);
+      const a = Int8Array.from({ length: 32 }, (_, i) => -128 + ((i * 37) % 256));
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      const theirs = (await session.run({ a: new ort.Tensor("int8", a, [1, 4, 8]) })).c;
+      await session.release();
+      const model = d.loadModel(bytes);
+      for (let run = 0; run < 2; run++) {
+        const [ours] = model.run([a]);
+        expect(Array.from(ours.data as Int8Array)).toEqual(Array.from(theirs.data as Int8Array));
+      }
+      model.dispose();
+    });
+  }
+});
+
 describe("com.microsoft QLinearLeakyRelu and QLinearSigmoid against onnxruntime-web", () => {
   const cases = [
     { op: "QLinearLeakyRelu", alpha: 0.01 }, { op: "QLinearLeakyRelu", alpha: 0.2 }, { op: "QLinearLeakyRelu", alpha: 1.7 },

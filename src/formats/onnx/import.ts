@@ -27,7 +27,7 @@ import { pool } from "../../ops/pooling.js";
 import { dynamicMatMul, dynamicQuantizeLinearOp } from "../../ops/dynamic-matmul.js";
 import { convInteger } from "../../ops/conv-integer.js";
 import { concatenation } from "../../ops/concat.js";
-import { quantizeLinear, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
+import { quantizeLinear, dequantizeConstant, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
 import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
@@ -79,7 +79,9 @@ const QUANT_OPS: Record<string, Handler> = {
     let x = im.value(node, 0, "x");
     if (perAxis(im, node)) x = im.logical(x);
     if (!["int8", "uint8", "int16"].includes(x.dtype)) throw new UnsupportedError(`${describe(node)}: input dtype ${x.dtype} is not supported in graphs yet`);
-    im.emit(node, [x], [{ dtype: "float32", shape: x.shape, layout: x.layout }], dequantizeLinear(affineParams(im, node, x, x.dtype)));
+    const params = affineParams(im, node, x, x.dtype);
+    if (x.constant) im.folded(node.outputs[0], "float32", x.shape, dequantizeConstant(x.constant, x.shape, params));
+    else im.emit(node, [x], [{ dtype: "float32", shape: x.shape, layout: x.layout }], dequantizeLinear(params));
   },
   QLinearMatMul: (im, node) => matmulNode(im, node, true),
   MatMulInteger: (im, node) => {

@@ -127,6 +127,9 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
     const dqs = inputs.map(dq);
     // Every input dequantized per tensor (a scalar scale), the output quantized per tensor.
     if (dqs.length === 0 || dqs.some((d) => !d || !scalar(d.inputs[1]))) continue;
+    // onnxruntime folds DequantizeLinear of an initializer before it fuses, so Add/Mul/Concat with a
+    // constant operand run its float path (dequantize, float op, quantize); dyad folds it at import too.
+    if (n.opType in MULTI && dqs.some((d) => constants.has(d!.inputs[0]))) continue;
     const q = soleQ(n.outputs[0]);
     if (!q || !scalar(q.inputs[1])) continue;
     const fused = fusion(dqs as OnnxNode[], q, n, model.opset);
