@@ -4,6 +4,8 @@ import { Runtime, type WasmSource, type RuntimeOptions, type Features } from "./
 import type { KernelInfo } from "./runtime/kernels.js";
 import { MatMul, type MatMulSpec } from "./ops/matmul.js";
 import { MatMulF32, type MatMulF32Spec } from "./ops/matmul-f32.js";
+import { Linear, type LinearSpec } from "./ops/linear.js";
+import type { QTensor } from "./tensor/qtensor.js";
 import { Model } from "./graph/model.js";
 import { parseTflite } from "./formats/tflite/model.js";
 import { importTflite } from "./formats/tflite/import.js";
@@ -81,6 +83,42 @@ export class Dyad {
     const { graph, builders } = id === "TFL3" ? importTflite(parseTflite(bytes)) : importOnnx(bytes);
     return new Model(this.runtime, graph, builders);
   }
+
+  /**
+   * A float linear layer on integer kernels: activations quantized per row at run time, int4/int8 weights
+   * packed once (per tensor, per channel or group-wise). Dispose it to return the weights' memory.
+   */
+  createLinear(spec: LinearSpec): Linear {
+    return new Linear(this.runtime, spec);
+  }
+
+  /**
+   * y = x w + bias with x float32 [M, K] quantized per row at run time and w a QTensor [K, N]. The packed
+   * weights are kept for the next call with the same QTensor and bias (and freed with it by the garbage
+   * collector, or now by releaseLinear); for explicit lifetimes use createLinear.
+   */
+  linear(x: Float32Array, w: QTensor, bias?: Float32Array | readonly number[]): Float32Array {
+    let cached = this.linears.get(w);
+    if (!cached || cached.bias !== bias) {
+      if (cached) this.releaseLinear(w);
+      cached = { bias, op: new Linear(this.runtime, { weights: w, bias }) };
+      this.linears.set(w, cached);
+      this.finalizer?.register(w, cached.op, cached.op);
+    }
+    return cached.op.run(x);
+  }
+
+  /** Frees the weights that linear() packed for `w`. */
+  releaseLinear(w: QTensor): void {
+    const cached = this.linears.get(w);
+    if (!cached) return;
+    this.finalizer?.unregister(cached.op);
+    cached.op.dispose();
+    this.linears.delete(w);
+  }
+
+  private readonly linears = new WeakMap<QTensor, { bias: LinearSpec["bias"]; op: Linear }>();
+  private readonly finalizer = typeof FinalizationRegistry === "function" ? new FinalizationRegistry<Linear>((op) => op.dispose()) : null;
 
   /** Float32 matmul, the baseline. */
   matmulF32(spec: MatMulF32Spec): MatMulF32 {

@@ -15,6 +15,7 @@ export { dynamicQuantizeLinear } from "./quant/dynamic.js";
 export { activationClamp, type FusedActivation } from "./quant/activation.js";
 export { MatMul, type MatMulSpec, type MatMulInput } from "./ops/matmul.js";
 export { MatMulF32, type MatMulF32Spec, type F32Tensor } from "./ops/matmul-f32.js";
+export { Linear, type LinearSpec, type ActivationQuantMode } from "./ops/linear.js";
 export type { ActivationQuant, OutputQuant } from "./ops/quant-args.js";
 export { Model, type ModelOutput, type RunOptions, type TensorInfo, type ModelMemory } from "./graph/model.js";
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";

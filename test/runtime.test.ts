@@ -28,7 +28,7 @@ describe("runtime", () => {
     const d = await Dyad.load(bytes);
     const families = new Set(KERNELS.map((k) => `${k.op}/${k.act}/${k.weight}/${k.requant}`));
     expect(d.kernels.length).toBe(families.size);
-    for (const k of d.kernels) expect(k.name).toMatch(/^(s8|s16|f32)(_(s8|f32))?_(gemm|gemv|conv|dwconv|add|leakyrelu)_(s32|tflite|single|fp32|minmax)_\d+x\d+(c\d+)?_(simd|scalar)$/);
+    for (const k of d.kernels) expect(k.name).toMatch(/^(s8|s16|f32)(_(s8|s4|f32))?_(gemm|gemv|conv|dwconv|add|leakyrelu)_(s32|tflite|single|fp32|minmax|f32)_\d+x\d+(c\d+)?_(simd|scalar)$/);
   });
   it("keeps engines independent: each has its own memory", async () => {
     const a = await Dyad.load(bytes);

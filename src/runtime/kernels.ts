@@ -6,14 +6,17 @@
 /** `scalar` kernels run everywhere (no SIMD instructions); they are always available. */
 export type Isa = "scalar" | "simd" | "relaxed";
 export type KernelOp = "gemm" | "gemv" | "conv" | "dwconv" | "add" | "leakyrelu";
-/** `s32`: int32 output, no requantization; `minmax`: float output with a clamp. */
-export type KernelRequant = "s32" | "tflite" | "single" | "fp32" | "minmax";
+/**
+ * `s32`: int32 output, no requantization; `minmax`: float output with a clamp; `f32`: float output from
+ * dynamically quantized rows and group-wise weight scales.
+ */
+export type KernelRequant = "s32" | "tflite" | "single" | "fp32" | "minmax" | "f32";
 
 export interface KernelInfo {
   readonly op: KernelOp;
   readonly act: "s8" | "s16" | "f32";
   /** "none" for ops without weights. */
-  readonly weight: "s8" | "f32" | "none";
+  readonly weight: "s8" | "s4" | "f32" | "none";
   readonly requant: KernelRequant;
   readonly mr: number;
   readonly nr: number;
@@ -42,6 +45,10 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemv", "s8", "s8", "tflite", 1, 8, 2, "simd"),
   kernel("gemv", "s8", "s8", "single", 1, 8, 2, "simd"),
   kernel("gemv", "s8", "s8", "fp32", 1, 8, 2, "simd"),
+  kernel("gemm", "s8", "s4", "f32", 4, 8, 2, "simd"),
+  kernel("gemv", "s8", "s4", "f32", 1, 8, 2, "simd"),
+  kernel("gemm", "s8", "s8", "f32", 4, 8, 2, "simd"),
+  kernel("gemv", "s8", "s8", "f32", 1, 8, 2, "simd"),
   kernel("gemm", "f32", "f32", "minmax", 4, 8, 1, "simd"),
   kernel("gemv", "f32", "f32", "minmax", 1, 8, 1, "simd"),
   kernel("dwconv", "s8", "s8", "tflite", 1, 8, 1, "simd"),

@@ -34,6 +34,8 @@ type AddS8 = (n: number, a: Ptr, b: Ptr, out: Ptr, params: Ptr) => void;
 type Unary = (n: number, x: Ptr, out: Ptr, params: Ptr) => void;
 type ConvS16 = (input: Ptr, filter: Ptr, bias: Ptr, rq: Ptr, out: Ptr, params: Ptr) => void;
 type GemvF32 = (n: number, k: number, a: Ptr, w: Ptr, out: Ptr, min: number, max: number) => void;
+type GemmGroupF32 = (m: number, n: number, k: number, group: number, a: Ptr, rowsums: Ptr, w: Ptr, sx: Ptr, bias: Ptr, out: Ptr, outStride: number) => void;
+type GemvGroupF32 = (n: number, k: number, group: number, a: Ptr, rowsums: Ptr, w: Ptr, sx: number, bias: Ptr, out: Ptr) => void;
 export type RequantArray = (n: number, src: Ptr, dst: Ptr, param: number, shift: number) => void;
 
 interface DyadExports extends ArenaExports {
@@ -270,6 +272,24 @@ export class Runtime {
 
   gemvF32(kernel: KernelInfo): GemvF32 {
     return this.fn<GemvF32>(kernel.name);
+  }
+
+  /** Group-wise int4/int8 weights, float output (assembly/gemm/s8-group-gemm-4x8c2.ts). */
+  gemmGroupF32(kernel: KernelInfo): GemmGroupF32 {
+    return this.fn<GemmGroupF32>(kernel.name);
+  }
+
+  gemvGroupF32(kernel: KernelInfo): GemvGroupF32 {
+    return this.fn<GemvGroupF32>(kernel.name);
+  }
+
+  /**
+   * Per-row dynamic quantization of M float rows into int16 rows of `ka` and float scales
+   * (assembly/gemm/group-pack.ts), with the rows' sums over groups of `group` when `rowsums` is not 0.
+   * Returns -1, or the first row with a NaN or infinity.
+   */
+  quantizeRowsF32(m: number, k: number, x: Ptr, stride: number, ka: number, symmetric: boolean, out: Ptr, scales: Ptr, group: number, rowsums: Ptr): number {
+    return (this.exports.f32_quantize_rows_i16 as (...args: number[]) => number)(m, k, x, stride, ka, symmetric ? 1 : 0, out, scales, group, rowsums);
   }
 
   dwconvS8(kernel: KernelInfo): DwconvS8 {

@@ -1,0 +1,83 @@
+// Packs a QTensor of weights [K, N] (int4, uint4, int8 or uint8; per tensor, per output channel, or in
+// groups along K) into the group panels of assembly/gemm/group-pack.ts (the diagram is there). Done once,
+// at create time, in TypeScript: it is a byte shuffle, and it keeps the wasm small.
+
+import { QuantParamError, UnsupportedError, DTypeError, ShapeError } from "../errors.js";
+import { QTensor } from "../tensor/qtensor.js";
+import { shapeString } from "../tensor/shape.js";
+
+export interface GroupPanels {
+  /** The packed bytes, panel after panel. */
+  bytes: Uint8Array;
+  k: number;
+  n: number;
+  bits: 4 | 8;
+  /** k per group (even); K rounded up to 2 for per-tensor and per-channel scales. */
+  group: number;
+  /** Whether any stored zero point is not 0 (then the kernels need the activations' group sums). */
+  zeroPoints: boolean;
+}
+
+/** Checks the weights and returns (bits, group size, scale index of (group, column)). */
+export function groupLayout(w: QTensor, what: string): { k: number; n: number; bits: 4 | 8; group: number; param: (g: number, j: number) => number } {
+  if (!(w instanceof QTensor)) throw new DTypeError(`${what}: weights must be a QTensor`);
+  if (!["int4", "uint4", "int8", "uint8"].includes(w.dtype)) throw new DTypeError(`${what}: weights must be int4, uint4, int8 or uint8, got ${w.dtype}`);
+  if (w.shape.length !== 2) throw new ShapeError(`${what}: weights must be [K, N], got ${shapeString(w.shape)}`);
+  const [k, n] = w.shape;
+  if (k === 0 || n === 0) throw new ShapeError(`${what}: weights [K, N] = ${shapeString(w.shape)} are empty`);
+  const bits = w.dtype === "int4" || w.dtype === "uint4" ? 4 : 8;
+  const ka = (k + 1) & ~1;
+  if (w.axis === null) return { k, n, bits, group: ka, param: () => 0 };
+  if (w.blockSize === 0) {
+    if (w.axis !== 1) throw new QuantParamError(`${what}: per-axis weights must be quantized along the output channels (axis 1 of [K, N]), got axis ${w.axis}`);
+    return { k, n, bits, group: ka, param: (_g, j) => j };
+  }
+  if (w.axis !== 0) throw new QuantParamError(`${what}: groups must run along K (axis 0 of [K, N]), got axis ${w.axis}`);
+  if (w.blockSize % 2 !== 0) throw new UnsupportedError(`${what}: group size ${w.blockSize} is odd; the kernels take k in pairs, so groups must be even`);
+  // A group as long as K (or longer) is per-channel quantization.
+  return { k, n, bits, group: Math.min(w.blockSize, ka), param: (g, j) => g * n + j };
+}
+
+export function packGroupPanels(w: QTensor, what: string): GroupPanels {
+  const { k, n, bits, group, param } = groupLayout(w, what);
+  const groups = Math.ceil(k / group);
+  const blockBytes = 64 + group * bits;
+  const panels = (n + 7) >> 3;
+  const bytes = new Uint8Array(panels * groups * blockBytes);
+  const f32 = new Float32Array(bytes.buffer);
+  const i32 = new Int32Array(bytes.buffer);
+  let zeroPoints = false;
+  const src = w.data;
+  // Stored value = q + offset, stored zero point = zp + offset: int4 as unsigned nibbles, uint8 as int8.
+  const offset = w.dtype === "int4" ? 8 : w.dtype === "uint8" ? -128 : 0;
+  const signed = w.dtype === "int4";
+  const value = bits === 4
+    ? (e: number) => {
+      const b = src[e >> 1];
+      const v = e & 1 ? b >> 4 : b & 15;
+      return signed && v > 7 ? v - 16 : v;
+    }
+    : (e: number) => src[e];
+  for (let p = 0; p < panels; p++) {
+    for (let g = 0; g < groups; g++) {
+      const base = (p * groups + g) * blockBytes;
+      for (let c = 0; c < 8; c++) {
+        const j = 8 * p + c;
+        const live = j < n;
+        const z = live ? w.zeroPoint[param(g, j)] + offset : 0;
+        f32[(base >> 2) + c] = live ? w.scale[param(g, j)] : 0;
+        i32[((base + 32) >> 2) + c] = z;
+        if (z !== 0) zeroPoints = true;
+        const k0 = g * group, k1 = Math.min(k0 + group, (k + 1) & ~1);
+        for (let kk = k0; kk < k1; kk++) {
+          // Past K (the odd k of the last pair) and past N: the stored zero point, a zero weight.
+          const v = live && kk < k ? value(kk * n + j) + offset : z;
+          const at = base + 64 + ((kk - k0) >> 1) * 2 * bits + 2 * (c & 3) + (kk & 1);
+          if (bits === 4) bytes[at] |= c >= 4 ? v << 4 : v;
+          else bytes[at + (c >= 4 ? 8 : 0)] = v;
+        }
+      }
+    }
+  }
+  return { bytes, k, n, bits, group, zeroPoints };
+}

@@ -1,0 +1,129 @@
+// linear: float32 in, float32 out, integer inside. The activations are quantized per row (per token) at run
+// time from their own range (dynamic quantization), the weights are int4/uint4/int8/uint8 with scales per
+// tensor, per output channel, or per group of K; an integer GEMM sums each group exactly and the scales are
+// applied in float32 (assembly/gemm/s8-group-gemm-4x8c2.ts states the order, which the plain-loop reference
+// in the tests follows bit for bit).
+//
+//   y[i, j] = sx[i] * sum_g s[g, j] * sum_{k in g} (qx[i, k] - zx[i]) * (qw[k, j] - zw[g, j]) + bias[j]
+//
+// Activation modes: "asymmetric" (default) is ONNX DynamicQuantizeLinear applied to each row (uint8, the
+// range widened to include 0); "symmetric" is int8 in [-127, 127] with scale max|x| / 127. A row holding NaN
+// or an infinity is refused with a BufferError naming the element (no number would be meaningful).
+
+import { ShapeError, BufferError, StateError } from "../errors.js";
+import type { QTensor } from "../tensor/qtensor.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { Block } from "../runtime/arena.js";
+import type { KernelInfo } from "../runtime/kernels.js";
+import { packGroupPanels } from "./linear-pack.js";
+
+export type ActivationQuantMode = "asymmetric" | "symmetric";
+
+export interface LinearSpec {
+  /** [K, N]: int4/uint4 (packed two per byte) or int8/uint8; per tensor, per channel (axis 1), or in groups
+   * along K (axis 0, an even blockSize). */
+  weights: QTensor;
+  /** float32 per output channel. */
+  bias?: Float32Array | readonly number[];
+  /** How each activation row is quantized; default "asymmetric". */
+  activations?: ActivationQuantMode;
+}
+
+export class Linear {
+  readonly k: number;
+  readonly n: number;
+  readonly bits: 4 | 8;
+  /** k per group of weight scales (K rounded up to 2 for per-tensor and per-channel). */
+  readonly group: number;
+  /** Bytes of the packed weights in wasm memory (the int4 or int8 values plus 64 bytes per group of 8 columns). */
+  readonly packedBytes: number;
+  readonly activations: ActivationQuantMode;
+  private readonly rt: Runtime;
+  private readonly gemm: KernelInfo;
+  private readonly gemv: KernelInfo;
+  private readonly zeroPoints: boolean;
+  private packed: Block | null;
+  private bias: Block | null;
+
+  constructor(rt: Runtime, spec: LinearSpec) {
+    this.rt = rt;
+    const mode = spec.activations ?? "asymmetric";
+    if (mode !== "asymmetric" && mode !== "symmetric") throw new ShapeError(`linear: activations must be "asymmetric" or "symmetric", got ${String(mode)}`);
+    this.activations = mode;
+    const panels = packGroupPanels(spec.weights, "linear");
+    this.k = panels.k;
+    this.n = panels.n;
+    this.bits = panels.bits;
+    this.group = panels.group;
+    this.packedBytes = panels.bytes.byteLength;
+    this.zeroPoints = panels.zeroPoints;
+    const weight = this.bits === 4 ? "s4" : "s8";
+    this.gemm = rt.kernel("gemm", "s8", weight, "f32");
+    this.gemv = rt.kernel("gemv", "s8", weight, "f32");
+    let bias: Float32Array | null = null;
+    if (spec.bias !== undefined) {
+      if (spec.bias.length !== this.n) throw new ShapeError(`linear: bias has ${spec.bias.length} values, the weights have N = ${this.n} output channels`);
+      bias = new Float32Array((this.n + 7) & ~7);
+      bias.set(spec.bias);
+    }
+    this.packed = rt.upload(panels.bytes, "linear packed weights");
+    this.bias = null;
+    try {
+      if (bias) this.bias = rt.upload(bias, "linear bias");
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  /** x holds M rows of K floats (M = x.length / K); returns M rows of N. */
+  run(x: Float32Array): Float32Array {
+    const m = this.rows(x);
+    const out = new Float32Array(m * this.n);
+    this.runInto(x, out);
+    return out;
+  }
+
+  /** As run(), into a caller's array of M x N floats. */
+  runInto(x: Float32Array, out: Float32Array): void {
+    if (this.packed === null) throw new StateError("linear: run() after dispose()");
+    const m = this.rows(x);
+    if (!(out instanceof Float32Array) || out.length !== m * this.n) {
+      throw new BufferError(`linear: output must be a Float32Array of ${m} x ${this.n} = ${m * this.n} elements, got ${out instanceof Float32Array ? out.length : String(out)}`);
+    }
+    if (m === 0) return;
+    const rt = this.rt, k = this.k, n = this.n, ka = (k + 1) & ~1;
+    const w = this.packed.ptr, bias = this.bias ? this.bias.ptr : 0;
+    rt.arena.scope(() => {
+      const xb = rt.upload(x, "linear input");
+      // The GEMM reads whole tiles of 4 rows: 3 rows of padding after the last, and as many scales and sums.
+      const a16 = rt.arena.alloc((m + 3) * ka * 2, "linear quantized input");
+      const sx = rt.arena.alloc((m + 3) * 4, "linear input row scales");
+      const groups = Math.ceil(k / this.group);
+      const sums = this.zeroPoints ? rt.arena.alloc((m + 3) * groups * 4, "linear input group sums") : null;
+      const rowsums = sums ? sums.ptr : 0;
+      const yb = rt.arena.alloc(m * n * 4, "linear output");
+      const bad = rt.quantizeRowsF32(m, k, xb.ptr, k, ka, this.activations === "symmetric", a16.ptr, sx.ptr, this.group, rowsums);
+      if (bad >= 0) {
+        const row = x.subarray(bad * k, bad * k + k);
+        const at = row.findIndex((v) => !Number.isFinite(v));
+        throw new BufferError(`linear: input element ${bad * k + at} (row ${bad}, column ${at}) is ${row[at]}; dynamic quantization needs finite values`);
+      }
+      if (m === 1) rt.gemvGroupF32(this.gemv)(n, k, this.group, a16.ptr, rowsums, w, rt.view(Float32Array, sx, 1)[0], bias, yb.ptr);
+      else rt.gemmGroupF32(this.gemm)(m, n, k, this.group, a16.ptr, rowsums, w, sx.ptr, bias, yb.ptr, n);
+      rt.readInto(yb, out);
+    });
+  }
+
+  private rows(x: Float32Array): number {
+    if (!(x instanceof Float32Array)) throw new BufferError(`linear: input must be a Float32Array, got ${(x as unknown as object)?.constructor?.name ?? typeof x}`);
+    if (x.length % this.k !== 0) throw new ShapeError(`linear: input has ${x.length} values, not a whole number of rows of K = ${this.k}`);
+    return x.length / this.k;
+  }
+
+  /** Returns the packed weights to the arena. Further run() calls throw. */
+  dispose(): void {
+    for (const b of [this.bias, this.packed]) if (b) this.rt.arena.free(b);
+    this.packed = this.bias = null;
+  }
+}
