@@ -8,8 +8,14 @@ import { KERNELS } from "../dist/index.js";
 export async function benchKernels({ dyad, quick }) {
   const rt = dyad.runtime;
   const rows = [];
-  for (const kernel of KERNELS.filter((k) => k.op === "gemm" || k.op === "gemv")) {
+  // Only the kernels this engine and build run (the relaxed ones need the relaxed build and engine).
+  const runnable = (kernel) => rt.kernelChoices(kernel.op, kernel.act, kernel.weight, kernel.requant).includes(kernel);
+  for (const kernel of KERNELS.filter((k) => (k.op === "gemm" || k.op === "gemv") && runnable(k))) {
     const [m, k, n] = kernel.op === "gemv" ? [1, 1024, 1024] : [256, 256, 256];
+    if (kernel.requant === "f32") {
+      rows.push(await groupKernel(rt, kernel, m, k, n, quick));
+      continue;
+    }
     const f32 = kernel.act === "f32";
     const kp = (k + 1) & ~1;
     const blocks = [];
@@ -49,4 +55,39 @@ export async function benchKernels({ dyad, quick }) {
     `${"kernel".padEnd(w)}  ${"case".padEnd(12)}  ${"ms".padStart(8)}  ${"GOPS".padStart(6)}`,
     ...rows.map((r) => `${r.name.padEnd(w)}  ${r.shape.padEnd(12)}  ${r.ms.toFixed(3).padStart(8)}  ${r.gops.toFixed(1).padStart(6)}`),
   ].join("\n");
+}
+
+/** A group kernel (float output, groups of 32 along K) on defined inputs. */
+async function groupKernel(rt, kernel, m, k, n, quick) {
+  const g = 32, groups = k / g, relaxed = kernel.kr === 4, bits = kernel.weight === "s4" ? 4 : 8;
+  const blocks = [];
+  const alloc = (bytes, what) => (blocks.push(rt.arena.alloc(bytes, what)), blocks[blocks.length - 1]);
+  try {
+    const packed = alloc((n / 8) * groups * (relaxed ? 128 + 4 * g : 64 + g * bits), "packed");
+    const a = alloc((m + 3) * k * 2, "a");
+    const sums = alloc((m + 3) * groups * 4, "rowsums");
+    const small = alloc((m + 3) * 4, "scales and offsets");
+    const out = alloc(m * n * 4, "out");
+    rt.view(Uint8Array, packed).fill(0x35);
+    rt.view(Int8Array, a).fill(3);
+    rt.view(Int32Array, sums).fill(96);
+    rt.view(Float32Array, small).fill(0.5);
+    let call;
+    if (relaxed) {
+      call = kernel.op === "gemv"
+        ? () => rt.gemvGroupRelaxed(kernel)(n, k, g, a.ptr, sums.ptr, small.ptr, packed.ptr, 0.5, 0, out.ptr)
+        : () => rt.gemmGroupRelaxed(kernel)(m, n, k, g, a.ptr, sums.ptr, small.ptr, packed.ptr, small.ptr, 0, out.ptr, n);
+    } else {
+      call = kernel.op === "gemv"
+        ? () => rt.gemvGroupF32(kernel)(n, k, g, a.ptr, sums.ptr, packed.ptr, 0.5, 0, out.ptr)
+        : () => rt.gemmGroupF32(kernel)(m, n, k, g, a.ptr, sums.ptr, packed.ptr, small.ptr, 0, out.ptr, n);
+    }
+    const bench = new Bench({ time: quick ? 100 : 300, warmupTime: 50, iterations: 5 });
+    bench.add(kernel.name, call);
+    await bench.run();
+    const ms = bench.tasks[0].result.latency.p50;
+    return { name: `${kernel.name} (groups of ${g})`, shape: `${m}x${k}x${n}`, ms, gops: (2 * m * n * k) / ms / 1e6 };
+  } finally {
+    for (const b of blocks.reverse()) rt.arena.free(b);
+  }
 }

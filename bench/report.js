@@ -5,6 +5,9 @@ const RATIOS = [
   ["dyad", "ort-web", "int8 vs ort-web"],
   ["dyad", "dyad-fp32", "int8 vs dyad fp32"],
   ["dyad-fp32", "ort-web-fp32", "fp32 vs ort-web fp32"],
+  ["dyad-int4", "ort-web-int4", "int4 vs ort-web int4"],
+  ["dyad-int4", "dyad", "int4 vs dyad int8"],
+  ["dyad-relaxed", "dyad-int4", "int4 relaxed vs simd"],
 ];
 
 export function formatReport(records) {

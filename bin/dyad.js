@@ -4,10 +4,11 @@
 
 import { writeFile, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { loadDyad, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, DyadError } from "../dist/node.js";
+import { loadDyad, probeFeatures, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
 import { benchConv } from "../bench/conv.js";
+import { benchLinear } from "../bench/linear.js";
 import { benchModels } from "../bench/models.js";
 import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
@@ -34,20 +35,25 @@ async function bench(args) {
   const unknown = args.filter((a, i) => a.startsWith("--") && !["--quick", "--json"].includes(a) && args[i - 1] !== "--json");
   if (unknown.length) fail(`unknown option ${unknown[0]}\n${USAGE}`);
 
-  const dyad = await loadDyad();
+  // The SIMD build for every engine row (comparable across Node versions); where the engine runs relaxed SIMD
+  // (Node 22+), the relaxed build as well, as its own engine in the suites that have relaxed kernels.
+  const dyad = await loadDyad({ build: "simd" });
+  const relaxed = probeFeatures().relaxedSimd ? await loadDyad({ build: "relaxed" }) : null;
   const peer = await loadOrtWeb();
   const wasm = await readFile(new URL("../build/dyad.simd.wasm", import.meta.url));
   console.log(`dyad ${quick ? "quick " : ""}benchmark: Node ${process.versions.node}, one thread, medians of tinybench runs`);
   console.log(`dyad wasm: ${wasm.length} bytes, ${gzipSync(wasm, { level: 9 }).length} gzipped; kernels: ${dyad.kernels.map((k) => k.name).join(", ")}`);
   console.log(peer.ort ? `peer: onnxruntime-web ${peer.version} (wasm, 1 thread)` : `peer: none, ${peer.reason}`);
+  console.log(relaxed ? "relaxed SIMD: yes; the relaxed build is measured as dyad-relaxed" : "relaxed SIMD: not on this engine (Node 20 has none); the SIMD build only");
   const log = (c) => process.stderr.write(`  measured ${c}\n`);
   const records = await benchMatmul({ dyad, ort: peer.ort, quick, log });
   records.push(...(await benchConv({ dyad, ort: peer.ort, quick, log })));
+  records.push(...(await benchLinear({ dyad, relaxed, ort: peer.ort, quick, log })));
   const models = await benchModels({ dyad, ort: peer.ort, quick, log });
   records.push(...models.records);
   console.log("\n" + formatReport(records.filter((r) => r.suite !== "model")));
   console.log("\n" + models.lines.join("\n"));
-  if (!quick) console.log("\nevery kernel of the table, called directly:\n" + (await benchKernels({ dyad, quick })));
+  if (!quick) console.log("\nevery kernel of the table, called directly:\n" + (await benchKernels({ dyad: relaxed ?? dyad, quick })));
   if (jsonFile) {
     await writeFile(jsonFile, JSON.stringify(records, null, 2) + "\n");
     console.log(`\nwrote ${records.length} records to ${jsonFile}`);

@@ -1,6 +1,6 @@
 // The entry object: one loaded wasm instance with its arena, and the ops created on it.
 
-import { Runtime, type WasmSource, type RuntimeOptions, type Features } from "./runtime/runtime.js";
+import { Runtime, probeFeatures, type WasmSource, type RuntimeOptions, type Features } from "./runtime/runtime.js";
 import type { KernelInfo } from "./runtime/kernels.js";
 import { MatMul, type MatMulSpec } from "./ops/matmul.js";
 import { MatMulF32, type MatMulF32Spec } from "./ops/matmul-f32.js";
@@ -13,17 +13,32 @@ import { importOnnx } from "./formats/onnx/import.js";
 import { ModelFormatError, LoadError } from "./errors.js";
 
 /**
- * Where the SIMD build sits relative to this file, in the package (dist/ and src/ are siblings of build/); null
+ * Where the builds sit relative to this file, in the package (dist/ and src/ are siblings of build/); null
  * where modules have no URL to resolve against (Cloudflare Workers), where the module must be passed in.
  */
-export const DEFAULT_WASM_URL: URL | null = defaultWasmUrl();
+export const DEFAULT_WASM_URL: URL | null = wasmUrl("simd");
+/** The relaxed-SIMD build: the SIMD build's exports plus kernels using relaxed SIMD (DESIGN.md §4). */
+export const RELAXED_WASM_URL: URL | null = wasmUrl("relaxed");
 
-function defaultWasmUrl(): URL | null {
+function wasmUrl(build: "simd" | "relaxed"): URL | null {
   try {
-    return new URL("../build/dyad.simd.wasm", import.meta.url);
+    return new URL(`../build/dyad.${build}.wasm`, import.meta.url);
   } catch {
     return null;
   }
+}
+
+/** Which build to load: "auto" takes the relaxed one when the engine passes the known-answer probe. */
+export type BuildChoice = "auto" | "simd" | "relaxed";
+
+/** The build for this engine; "relaxed" on an engine without it is a LoadError naming the feature. */
+export function chooseBuild(choice: BuildChoice = "auto"): "simd" | "relaxed" {
+  if (choice !== "auto" && choice !== "simd" && choice !== "relaxed") throw new LoadError(`dyad: build must be "auto", "simd" or "relaxed", got ${String(choice)}`);
+  const relaxed = probeFeatures().relaxedSimd;
+  if (choice === "relaxed" && !relaxed) {
+    throw new LoadError("dyad: the relaxed build needs relaxed SIMD (i32x4/i16x8.relaxed_dot_i8x16_i7x16), which this engine lacks or computes differently; load the SIMD build (build: \"simd\" or \"auto\")");
+  }
+  return choice === "auto" ? (relaxed ? "relaxed" : "simd") : choice;
 }
 
 export interface MemoryStats {
@@ -44,12 +59,17 @@ export class Dyad {
    * Loads the engine from a compiled WebAssembly.Module (Cloudflare Workers, Vercel Edge), wasm bytes, or a
    * URL (default: the build inside the package, fetched; in Node use `loadDyad` from "dyad/node").
    */
-  static async load(source?: WasmSource, options: RuntimeOptions = {}): Promise<Dyad> {
-    const from = source ?? DEFAULT_WASM_URL;
+  static async load(source?: WasmSource, options: RuntimeOptions & { build?: BuildChoice } = {}): Promise<Dyad> {
+    const from = source ?? (chooseBuild(options.build) === "relaxed" ? RELAXED_WASM_URL : DEFAULT_WASM_URL);
     if (!from) {
       throw new LoadError(`dyad: this runtime gives modules no URL to find the wasm by; import it and pass it: import wasm from "dyad/wasm/dyad.simd.wasm"; await Dyad.load(wasm)`);
     }
     return new Dyad(await Runtime.load(from, options));
+  }
+
+  /** "relaxed" when relaxed-SIMD kernels are in use, else "simd". */
+  get build(): "simd" | "relaxed" {
+    return this.runtime.build;
   }
 
   get features(): Features {

@@ -1,7 +1,8 @@
 // Loading from each kind of source, the feature probe, and kernel selection from the table.
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
-import { Dyad, DEFAULT_WASM_URL } from "../src/dyad.js";
+import { Dyad, DEFAULT_WASM_URL, RELAXED_WASM_URL, chooseBuild } from "../src/dyad.js";
+import { loadDyad } from "../src/node.js";
 import { probeFeatures } from "../src/runtime/runtime.js";
 import { KERNELS } from "../src/runtime/kernels.js";
 import { QTensor } from "../src/tensor/qtensor.js";
@@ -29,6 +30,26 @@ describe("runtime", () => {
     const families = new Set(KERNELS.map((k) => `${k.op}/${k.act}/${k.weight}/${k.requant}`));
     expect(d.kernels.length).toBe(families.size);
     for (const k of d.kernels) expect(k.name).toMatch(/^(s8|s16|f32)(_(s8|s4|f32))?_(gemm|gemv|conv|dwconv|add|leakyrelu)_(s32|tflite|single|fp32|minmax|f32)_\d+x\d+(c\d+)?_(simd|scalar)$/);
+    // Every relaxed kernel of the table has a SIMD kernel of the same family to fall back to.
+    for (const k of KERNELS.filter((k) => k.isa === "relaxed")) {
+      expect(KERNELS.some((s) => s.isa === "simd" && s.op === k.op && s.act === k.act && s.weight === k.weight && s.requant === k.requant)).toBe(true);
+    }
+  });
+  it("chooses the SIMD build on Node 20 (no relaxed SIMD) and refuses the relaxed one with a remedy", async () => {
+    const { LoadError } = await import("../src/errors.js");
+    expect(process.versions.node).toMatch(/^20\./);
+    expect(probeFeatures().relaxedSimd).toBe(false);
+    expect(chooseBuild()).toBe("simd");
+    expect((await loadDyad()).build).toBe("simd");
+    expect((await loadDyad({ build: "simd" })).build).toBe("simd");
+    await expect(loadDyad({ build: "relaxed" })).rejects.toThrow(LoadError);
+    await expect(loadDyad({ build: "relaxed" })).rejects.toThrow(/relaxed build needs relaxed SIMD.*load the SIMD build/);
+    await expect(loadDyad({ build: "fast" as "simd" })).rejects.toThrow(/build must be "auto", "simd" or "relaxed", got fast/);
+    // The relaxed build's bytes, handed over directly: the engine refuses them; the error says what to load.
+    await expect(Dyad.load(readFileSync(RELAXED_WASM_URL!))).rejects.toThrow(/cannot compile the relaxed-SIMD build.*dyad\.simd\.wasm/);
+    // The SIMD build holds no relaxed op (else it would not compile here); the relaxed kernels live only in the other.
+    const simdExports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
+    for (const k of KERNELS.filter((k) => k.isa === "relaxed")) expect(simdExports).not.toContain(k.name);
   });
   it("keeps engines independent: each has its own memory", async () => {
     const a = await Dyad.load(bytes);

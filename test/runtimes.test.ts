@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const script = fileURLToPath(new URL("./runtimes/subset.mjs", import.meta.url));
 const corpora = fileURLToPath(new URL("../../shared/corpora/tflm", import.meta.url));
 
-function run(command: string, args: string[]): { runtime: string; results: Record<string, string> } {
+function run(command: string, args: string[]): { runtime: string; build: string; results: Record<string, string> } {
   const r = spawnSync(command, [...args, script, corpora], { cwd: root, encoding: "utf8", timeout: 120_000 });
   if (r.status !== 0) throw new Error(`${command} exited with ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -35,6 +35,9 @@ describe("the conformance subset on other runtimes", () => {
 
   it("runs the whole subset on Node 20 (the reference)", () => {
     expect(reference.runtime).toMatch(/^node 20\./);
+    // Node 20 has no relaxed SIMD (its engine refuses the ops without a flag): the SIMD build.
+    expect(reference.build).toBe("simd");
+    expect(Object.keys(reference.results).filter((k) => k.startsWith("linear/")).length).toBe(36);
     if (existsSync(corpora)) {
       expect(Object.keys(reference.results).filter((k) => k.startsWith("seanet/")).length).toBe(59);
       expect(reference.results.mobilenet_v2_top5).toBe("258,259,261,203,279");
@@ -45,7 +48,24 @@ describe("the conformance subset on other runtimes", () => {
     it.skipIf(!existsSync(binary))(`${name} computes every output byte for byte as Node 20`, () => {
       const other = run(binary, args);
       expect(other.runtime).toMatch(name === "Node 22" ? /^node 22\./ : new RegExp(`^${name.toLowerCase()} `));
+      // Node 22, Deno and Bun pass the relaxed-SIMD probe here, so their linear cases ran the relaxed build.
+      expect(other.build).toBe("relaxed");
       expect(other.results).toEqual(reference.results);
+    });
+  }
+});
+
+describe("the relaxed-SIMD build equals the SIMD build (test/runtimes/relaxed-grid.mjs)", () => {
+  const grid = fileURLToPath(new URL("./runtimes/relaxed-grid.mjs", import.meta.url));
+  for (const [name, binary, args] of RUNTIMES) {
+    it.skipIf(!existsSync(binary))(`on ${name}: 7128 int4 linears byte for byte, on the relaxed kernels`, () => {
+      const r = spawnSync(binary, [...args, grid], { cwd: root, encoding: "utf8", timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+      expect(out.kernels.relaxed).toEqual(["s8_s4_gemm_f32_4x8c4_relaxed", "s8_s4_gemv_f32_1x8c4_relaxed"]);
+      expect(out.kernels.simd).toEqual(["s8_s4_gemm_f32_4x8c2_simd", "s8_s4_gemv_f32_1x8c2_simd"]);
+      expect(out.cases).toBe(7128);
+      expect(out.mismatches).toEqual([]);
     });
   }
 });
@@ -72,11 +92,12 @@ describe("the conformance subset in Chromium", () => {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/main/test/runtimes/page.html`);
       await page.waitForFunction(() => (window as unknown as { subsetResults?: unknown; subsetError?: string }).subsetResults ?? (window as unknown as { subsetError?: string }).subsetError, undefined, { timeout: 90_000 });
-      const { results, error } = await page.evaluate(() => {
-        const w = window as unknown as { subsetResults?: Record<string, string>; subsetError?: string };
-        return { results: w.subsetResults ?? null, error: w.subsetError ?? null };
+      const { results, error, build } = await page.evaluate(() => {
+        const w = window as unknown as { subsetResults?: Record<string, string>; subsetError?: string; subsetBuild?: string };
+        return { results: w.subsetResults ?? null, error: w.subsetError ?? null, build: w.subsetBuild ?? null };
       });
       expect(error).toBeNull();
+      expect(build).toBe("relaxed");
       expect(results).toEqual(run(process.execPath, []).results);
     } finally {
       await browser.close();
@@ -149,7 +170,7 @@ function workerdSetup(port: number): string {
   copyFileSync(fileURLToPath(new URL("./runtimes/subset-core.mjs", import.meta.url)), resolve(dir, "subset-core.mjs"));
   writeFileSync(resolve(dir, "worker.mjs"), [
     `import wasm from "./dyad.simd.wasm";`,
-    `import { Dyad, tfliteToOnnx } from "./dyad.mjs";`,
+    `import { Dyad, tfliteToOnnx, QTensor } from "./dyad.mjs";`,
     `import { runSubset } from "./subset-core.mjs";`,
     ...present.map((_, i) => `import f${i} from "./files/${i}";`),
     `const FILES = { ${present.map((f, i) => `${JSON.stringify(f)}: f${i}`).join(", ")} };`,
@@ -157,7 +178,7 @@ function workerdSetup(port: number): string {
     `export default { async fetch() {`,
     `  try {`,
     `    const dyad = await Dyad.load(wasm);`,
-    `    const results = await runSubset(dyad, tfliteToOnnx, { seanet: SEANET,`,
+    `    const results = await runSubset(dyad, { tfliteToOnnx, QTensor }, { seanet: SEANET,`,
     `      bytes: async (p) => (FILES[p] ? new Uint8Array(FILES[p]) : null), text: async (p) => new TextDecoder().decode(FILES[p]) });`,
     `    return new Response(JSON.stringify(results));`,
     `  } catch (e) { return new Response(String(e && e.stack || e), { status: 500 }); }`,

@@ -31,17 +31,23 @@
 //   A row of zeros gets s = 1. All arithmetic in float32 (exact IEEE division, ties to even).
 
 /**
- * Quantizes M float rows (row i at x + 4*i*stride), K each, to int16 rows of `ka` (see above); the scales go
- * to f32 scales[i] and, when `rowsums` is not 0, each row's int32 sums over groups of `g` to rowsums[i][group].
- * Returns -1, or the first row holding NaN or an infinity (nothing is written for it or after it).
+ * Quantizes M float rows (row i at x + 4*i*stride), K each, into rows of `ka` (zero past K) and stores
+ * q - base: base = zp for int16 rows (`wide`), base = 128 (asymmetric) or 0 (symmetric) for int8 rows, which
+ * must fit a byte; then offsets[i] = base - zp (int8 rows only, when `offsets` is not 0), so that
+ * q - zp = stored + offset. The scales go to f32 scales[i]; when `rowsums` is not 0, each row's int32 sums
+ * of the stored values over groups of `g` go to rowsums[i][group]. Returns -1, or the first row holding NaN
+ * or an infinity (nothing is written for it or after it).
  */
-export function f32_quantize_rows_i16(
-  m: i32, k: i32, x: usize, stride: i32, ka: i32, symmetric: i32, out: usize, scales: usize, g: i32, rowsums: usize,
+// @ts-ignore: decorator
+@inline function quantize_rows(
+  wide: bool, m: i32, k: i32, x: usize, stride: i32, ka: i32, symmetric: i32, out: usize, scales: usize, g: i32,
+  rowsums: usize, offsets: usize,
 ): i32 {
   const groups = (k + g - 1) / g;
+  const esize: usize = wide ? 2 : 1;
   for (let i = 0; i < m; i++) {
     const src = x + ((<usize>i * stride) << 2);
-    const dst = out + ((<usize>i * ka) << 1);
+    const dst = out + <usize>i * ka * esize;
     let vmin = f32x4.splat(0), vmax = f32x4.splat(0);
     let kk = 0;
     for (; kk + 4 <= k; kk += 4) {
@@ -68,28 +74,50 @@ export function f32_quantize_rows_i16(
       zp = min<f32>(255, max<f32>(0, nearest<f32>(0 - lo / s)));
       qlo = 0; qhi = 255;
     }
+    const base: f32 = wide ? zp : symmetric ? 0 : 128;
     store<f32>(scales + (<usize>i << 2), s);
-    const vs = f32x4.splat(s), vz = f32x4.splat(zp), vlo = f32x4.splat(qlo), vhi = f32x4.splat(qhi);
+    if (offsets != 0) store<i32>(offsets + (<usize>i << 2), <i32>(base - zp));
+    const vs = f32x4.splat(s), vz = f32x4.splat(zp), vb = f32x4.splat(base), vlo = f32x4.splat(qlo), vhi = f32x4.splat(qhi);
     kk = 0;
     for (; kk + 8 <= k; kk += 8) {
       const p = src + (<usize>kk << 2);
-      const q0 = f32x4.sub(f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), vs)), vz), vlo), vhi), vz);
-      const q1 = f32x4.sub(f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 16), vs)), vz), vlo), vhi), vz);
-      v128.store(dst + (<usize>kk << 1), i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(q0), i32x4.trunc_sat_f32x4_s(q1)));
+      const q0 = f32x4.sub(f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), vs)), vz), vlo), vhi), vb);
+      const q1 = f32x4.sub(f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 16), vs)), vz), vlo), vhi), vb);
+      const h = i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(q0), i32x4.trunc_sat_f32x4_s(q1));
+      if (wide) v128.store(dst + (<usize>kk << 1), h);
+      else v128.store64_lane(dst + <usize>kk, i8x16.narrow_i16x8_s(h, h), 0);
     }
     for (; kk < k; kk++) {
-      const q = min(max(nearest<f32>(load<f32>(src + (<usize>kk << 2)) / s) + zp, qlo), qhi) - zp;
-      store<i16>(dst + (<usize>kk << 1), <i16>(<i32>q));
+      const q = <i32>(min(max(nearest<f32>(load<f32>(src + (<usize>kk << 2)) / s) + zp, qlo), qhi) - base);
+      if (wide) store<i16>(dst + (<usize>kk << 1), <i16>q);
+      else store<i8>(dst + <usize>kk, <i8>q);
     }
-    for (; kk < ka; kk++) store<i16>(dst + (<usize>kk << 1), 0);
+    for (; kk < ka; kk++) {
+      if (wide) store<i16>(dst + (<usize>kk << 1), 0);
+      else store<i8>(dst + <usize>kk, 0);
+    }
     if (rowsums != 0) {
       for (let gi = 0; gi < groups; gi++) {
         let sum = 0;
         const end = min(ka, (gi + 1) * g);
-        for (let j = gi * g; j < end; j++) sum += <i32>load<i16>(dst + (<usize>j << 1));
+        for (let j = gi * g; j < end; j++) sum += wide ? <i32>load<i16>(dst + (<usize>j << 1)) : <i32>load<i8>(dst + <usize>j);
         store<i32>(rowsums + ((<usize>i * groups + gi) << 2), sum);
       }
     }
   }
   return -1;
+}
+
+/** int16 rows of q - zp for the SIMD group kernels (see above). */
+export function f32_quantize_rows_i16(
+  m: i32, k: i32, x: usize, stride: i32, ka: i32, symmetric: i32, out: usize, scales: usize, g: i32, rowsums: usize,
+): i32 {
+  return quantize_rows(true, m, k, x, stride, ka, symmetric, out, scales, g, rowsums, 0);
+}
+
+/** int8 rows of q - 128 (asymmetric) or q (symmetric) with per-row offsets, for the relaxed-SIMD kernels. */
+export function f32_quantize_rows_i8(
+  m: i32, k: i32, x: usize, stride: i32, ka: i32, symmetric: i32, out: usize, scales: usize, g: i32, rowsums: usize, offsets: usize,
+): i32 {
+  return quantize_rows(false, m, k, x, stride, ka, symmetric, out, scales, g, rowsums, offsets);
 }

@@ -38,7 +38,12 @@ export function groupLayout(w: QTensor, what: string): { k: number; n: number; b
   return { k, n, bits, group: Math.min(w.blockSize, ka), param: (g, j) => g * n + j };
 }
 
-export function packGroupPanels(w: QTensor, what: string): GroupPanels {
+/**
+ * Packs for the SIMD kernels (`kr` 2: assembly/gemm/group-pack.ts) or the relaxed-SIMD int4 kernels (`kr` 4:
+ * assembly/gemm/s8-s4-group-relaxed.ts, which also store t = sum u - z * L per group and column).
+ */
+export function packGroupPanels(w: QTensor, what: string, kr: 2 | 4 = 2): GroupPanels {
+  if (kr === 4) return packRelaxed(w, what);
   const { k, n, bits, group, param } = groupLayout(w, what);
   const groups = Math.ceil(k / group);
   const blockBytes = 64 + group * bits;
@@ -80,4 +85,50 @@ export function packGroupPanels(w: QTensor, what: string): GroupPanels {
     }
   }
   return { bytes, k, n, bits, group, zeroPoints };
+}
+
+/** The relaxed kernels' panels: int4/uint4 only, groups a multiple of 4 (see the kernel file's diagram). */
+function packRelaxed(w: QTensor, what: string): GroupPanels {
+  const layout = groupLayout(w, what);
+  const { n, bits, param } = layout;
+  const k = layout.k, ka = (k + 3) & ~3;
+  if (bits !== 4) throw new UnsupportedError(`${what}: the relaxed kernels take int4/uint4 weights, got ${w.dtype}`);
+  // Per-channel groups span K rounded up to 4 here.
+  const group = layout.group === ((k + 1) & ~1) ? ka : layout.group;
+  if (group % 4 !== 0) throw new UnsupportedError(`${what}: the relaxed kernels need groups of a multiple of 4, got ${group}`);
+  const groups = Math.ceil(k / group);
+  const blockBytes = 128 + 4 * group;
+  const panels = (n + 7) >> 3;
+  const bytes = new Uint8Array(panels * groups * blockBytes);
+  const f32 = new Float32Array(bytes.buffer);
+  const i32 = new Int32Array(bytes.buffer);
+  const offset = w.dtype === "int4" ? 8 : 0;
+  const src = w.data;
+  for (let p = 0; p < panels; p++) {
+    for (let g = 0; g < groups; g++) {
+      const base = (p * groups + g) * blockBytes;
+      const k0 = g * group, k1 = Math.min(k0 + group, ka);
+      for (let c = 0; c < 8; c++) {
+        const j = 8 * p + c;
+        const live = j < n;
+        const z = live ? w.zeroPoint[param(g, j)] + offset : 0;
+        f32[(base >> 2) + c] = live ? w.scale[param(g, j)] : 0;
+        i32[((base + 32) >> 2) + c] = z;
+        let sum = 0;
+        for (let kk = k0; kk < k1; kk++) {
+          let v = z;
+          if (live && kk < k) {
+            const e = kk * n + j, b = src[e >> 1], raw = e & 1 ? b >> 4 : b & 15;
+            v = (offset && raw > 7 ? raw - 16 : raw) + offset;
+          }
+          sum += v;
+          // Column c & 3 at bytes 4 (c & 3) .. + 3 of the 4 k; columns 4-7 in the high nibbles.
+          const at = base + 128 + ((kk - k0) >> 2) * 16 + 4 * (c & 3) + (kk & 3);
+          bytes[at] |= c >= 4 ? v << 4 : v;
+        }
+        i32[((base + 64) >> 2) + c] = sum - z * (k1 - k0);
+      }
+    }
+  }
+  return { bytes, k, n, bits, group, zeroPoints: true };
 }

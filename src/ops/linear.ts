@@ -15,7 +15,7 @@ import type { QTensor } from "../tensor/qtensor.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Block } from "../runtime/arena.js";
 import type { KernelInfo } from "../runtime/kernels.js";
-import { packGroupPanels } from "./linear-pack.js";
+import { packGroupPanels, groupLayout } from "./linear-pack.js";
 
 export type ActivationQuantMode = "asymmetric" | "symmetric";
 
@@ -39,8 +39,9 @@ export class Linear {
   readonly packedBytes: number;
   readonly activations: ActivationQuantMode;
   private readonly rt: Runtime;
-  private readonly gemm: KernelInfo;
-  private readonly gemv: KernelInfo;
+  /** The kernels this layer runs on (relaxed SIMD where the engine has it and the groups allow). */
+  readonly gemm: KernelInfo;
+  readonly gemv: KernelInfo;
   private readonly zeroPoints: boolean;
   private packed: Block | null;
   private bias: Block | null;
@@ -50,16 +51,20 @@ export class Linear {
     const mode = spec.activations ?? "asymmetric";
     if (mode !== "asymmetric" && mode !== "symmetric") throw new ShapeError(`linear: activations must be "asymmetric" or "symmetric", got ${String(mode)}`);
     this.activations = mode;
-    const panels = packGroupPanels(spec.weights, "linear");
+    const layout = groupLayout(spec.weights, "linear");
+    const weight = layout.bits === 4 ? "s4" : "s8";
+    // Relaxed-SIMD kernels (k in fours, kr 4) where the engine runs them and the groups allow; else SIMD (kr 2).
+    const ka2 = (layout.k + 1) & ~1;
+    const fits = (kr: number) => kr === 2 || layout.group === ka2 || layout.group % kr === 0;
+    this.gemm = rt.kernelChoices("gemm", "s8", weight, "f32").find((c) => fits(c.kr))!;
+    this.gemv = rt.kernelChoices("gemv", "s8", weight, "f32").find((c) => c.kr === this.gemm.kr)!;
+    const panels = packGroupPanels(spec.weights, "linear", this.gemm.kr as 2 | 4);
     this.k = panels.k;
     this.n = panels.n;
     this.bits = panels.bits;
     this.group = panels.group;
     this.packedBytes = panels.bytes.byteLength;
     this.zeroPoints = panels.zeroPoints;
-    const weight = this.bits === 4 ? "s4" : "s8";
-    this.gemm = rt.kernel("gemm", "s8", weight, "f32");
-    this.gemv = rt.kernel("gemv", "s8", weight, "f32");
     let bias: Float32Array | null = null;
     if (spec.bias !== undefined) {
       if (spec.bias.length !== this.n) throw new ShapeError(`linear: bias has ${spec.bias.length} values, the weights have N = ${this.n} output channels`);
@@ -92,25 +97,35 @@ export class Linear {
       throw new BufferError(`linear: output must be a Float32Array of ${m} x ${this.n} = ${m * this.n} elements, got ${out instanceof Float32Array ? out.length : String(out)}`);
     }
     if (m === 0) return;
-    const rt = this.rt, k = this.k, n = this.n, ka = (k + 1) & ~1;
+    const rt = this.rt, k = this.k, n = this.n;
+    const relaxed = this.gemm.kr === 4;
+    // Rows of K rounded up to the kernel's k step: int16 for the SIMD kernels, int8 for the relaxed ones.
+    const ka = relaxed ? (k + 3) & ~3 : (k + 1) & ~1;
     const w = this.packed.ptr, bias = this.bias ? this.bias.ptr : 0;
     rt.arena.scope(() => {
       const xb = rt.upload(x, "linear input");
       // The GEMM reads whole tiles of 4 rows: 3 rows of padding after the last, and as many scales and sums.
-      const a16 = rt.arena.alloc((m + 3) * ka * 2, "linear quantized input");
+      const a = rt.arena.alloc((m + 3) * ka * (relaxed ? 1 : 2), "linear quantized input");
       const sx = rt.arena.alloc((m + 3) * 4, "linear input row scales");
       const groups = Math.ceil(k / this.group);
       const sums = this.zeroPoints ? rt.arena.alloc((m + 3) * groups * 4, "linear input group sums") : null;
+      const offsets = relaxed ? rt.arena.alloc((m + 3) * 4, "linear input row offsets") : null;
       const rowsums = sums ? sums.ptr : 0;
       const yb = rt.arena.alloc(m * n * 4, "linear output");
-      const bad = rt.quantizeRowsF32(m, k, xb.ptr, k, ka, this.activations === "symmetric", a16.ptr, sx.ptr, this.group, rowsums);
+      const symmetric = this.activations === "symmetric";
+      const bad = relaxed
+        ? rt.quantizeRowsF32I8(m, k, xb.ptr, k, ka, symmetric, a.ptr, sx.ptr, this.group, rowsums, offsets!.ptr)
+        : rt.quantizeRowsF32(m, k, xb.ptr, k, ka, symmetric, a.ptr, sx.ptr, this.group, rowsums);
       if (bad >= 0) {
         const row = x.subarray(bad * k, bad * k + k);
         const at = row.findIndex((v) => !Number.isFinite(v));
         throw new BufferError(`linear: input element ${bad * k + at} (row ${bad}, column ${at}) is ${row[at]}; dynamic quantization needs finite values`);
       }
-      if (m === 1) rt.gemvGroupF32(this.gemv)(n, k, this.group, a16.ptr, rowsums, w, rt.view(Float32Array, sx, 1)[0], bias, yb.ptr);
-      else rt.gemmGroupF32(this.gemm)(m, n, k, this.group, a16.ptr, rowsums, w, sx.ptr, bias, yb.ptr, n);
+      const sx0 = rt.view(Float32Array, sx, 1)[0];
+      if (relaxed && m === 1) rt.gemvGroupRelaxed(this.gemv)(n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx0, bias, yb.ptr);
+      else if (relaxed) rt.gemmGroupRelaxed(this.gemm)(m, n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx.ptr, bias, yb.ptr, n);
+      else if (m === 1) rt.gemvGroupF32(this.gemv)(n, k, this.group, a.ptr, rowsums, w, sx0, bias, yb.ptr);
+      else rt.gemmGroupF32(this.gemm)(m, n, k, this.group, a.ptr, rowsums, w, sx.ptr, bias, yb.ptr, n);
       rt.readInto(yb, out);
     });
   }

@@ -45,6 +45,8 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemv", "s8", "s8", "tflite", 1, 8, 2, "simd"),
   kernel("gemv", "s8", "s8", "single", 1, 8, 2, "simd"),
   kernel("gemv", "s8", "s8", "fp32", 1, 8, 2, "simd"),
+  kernel("gemm", "s8", "s4", "f32", 4, 8, 4, "relaxed"),
+  kernel("gemv", "s8", "s4", "f32", 1, 8, 4, "relaxed"),
   kernel("gemm", "s8", "s4", "f32", 4, 8, 2, "simd"),
   kernel("gemv", "s8", "s4", "f32", 1, 8, 2, "simd"),
   kernel("gemm", "s8", "s8", "f32", 4, 8, 2, "simd"),

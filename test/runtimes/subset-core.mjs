@@ -1,9 +1,12 @@
 // The conformance subset's computation, shared by every runtime (subset.mjs reads files with node:fs, the
 // browser page with fetch, the workerd worker from its bundled data modules): per case the FNV-1a hash and
-// length of the output bytes. `io.bytes(path)` and `io.text(path)` read a file under the corpora folder;
-// `io.seanet` lists "family/name" cases.
+// length of the output bytes. `lib` holds the package's tfliteToOnnx and QTensor; `io.bytes(path)` and
+// `io.text(path)` read a file under the corpora folder; `io.seanet` lists "family/name" cases.
+//
+// The linear cases run the W4A8/W8A8 dynamic-quantization layers: on engines with relaxed SIMD they take the
+// relaxed build's kernels (dyad.build says which), so equal hashes prove the builds agree bit for bit.
 
-export async function runSubset(dyad, tfliteToOnnx, io) {
+export async function runSubset(dyad, { tfliteToOnnx, QTensor }, io) {
   const results = {};
   const fnv1a = (bytes) => {
     let h = 0x811c9dc5;
@@ -40,5 +43,36 @@ export async function runSubset(dyad, tfliteToOnnx, io) {
       model.dispose();
     }
   }
+  linearCases(dyad, QTensor, record);
   return results;
+}
+
+function linearCases(dyad, QTensor, record) {
+  let seed = 12345;
+  const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  // Group sizes: multiples of 4 (relaxed kernels where available), per channel, and 6 (SIMD kernels everywhere).
+  for (const [dtype, k, n, block] of [
+    ["int4", 256, 40, 32], ["uint4", 100, 9, 32], ["int4", 64, 17, 0], ["uint4", 256, 24, 128], ["int4", 60, 9, 6], ["int8", 96, 16, 32],
+  ]) {
+    const bits = dtype.endsWith("4") ? 4 : 8;
+    const [lo, hi] = dtype === "int4" ? [-8, 7] : dtype === "uint4" ? [0, 15] : [-128, 127];
+    const count = block ? Math.ceil(k / block) * n : n;
+    const values = Array.from({ length: k * n }, () => lo + Math.floor(next() * (hi - lo + 1)));
+    const data = bits === 4 ? new Uint8Array((k * n) / 2) : Int8Array.from(values);
+    if (bits === 4) values.forEach((v, e) => { data[e >> 1] |= (v & 15) << (e & 1 ? 4 : 0); });
+    const w = new QTensor({
+      dtype, shape: [k, n], data, axis: block ? 0 : 1, blockSize: block,
+      scale: Array.from({ length: count }, () => 0.001 + next() * 0.05),
+      zeroPoint: Array.from({ length: count }, () => (dtype === "int8" ? 0 : lo + Math.floor(next() * (hi - lo + 1)))),
+    });
+    const bias = Float32Array.from({ length: n }, () => next() - 0.5);
+    for (const activations of ["asymmetric", "symmetric"]) {
+      const op = dyad.createLinear({ weights: w, bias, activations });
+      for (const m of [1, 3, 8]) {
+        const x = Float32Array.from({ length: m * k }, (_, i) => (next() * 2 - 1) * (i % 7 === 0 ? 40 : 1));
+        record(`linear/${dtype}x${k}x${n}/g${block}/${activations}/m${m}`, op.run(x));
+      }
+      op.dispose();
+    }
+  }
 }
