@@ -12,6 +12,7 @@ import { benchLinear } from "../bench/linear.js";
 import { benchModels } from "../bench/models.js";
 import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
+import { measureSizes, sizeRecords } from "../bench/sizes.js";
 
 const USAGE = `usage:
   dyad bench [--quick] [--json FILE]   kernel benchmarks, dyad and its peers side by side
@@ -54,6 +55,10 @@ async function bench(args) {
   console.log("\n" + formatReport(records.filter((r) => r.suite !== "model")));
   console.log("\n" + models.lines.join("\n"));
   if (!quick) console.log("\nevery kernel of the table, called directly:\n" + (await benchKernels({ dyad: relaxed ?? dyad, quick })));
+  const sizes = await measureSizes();
+  console.log("\nsizes (budgets: each wasm 100 KB gzipped, the JavaScript to run a model 150 KB gzipped):");
+  for (const r of sizes) console.log(`  ${r.what}: ${r.bytes} B, ${r.gzipped} B gzipped${r.gzipped > r.budget ? " (OVER BUDGET)" : ""}`);
+  records.push(...sizeRecords(sizes));
   if (jsonFile) {
     await writeFile(jsonFile, JSON.stringify(records, null, 2) + "\n");
     console.log(`\nwrote ${records.length} records to ${jsonFile}`);

@@ -16,6 +16,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Block } from "../runtime/arena.js";
 import type { KernelInfo } from "../runtime/kernels.js";
 import { packGroupPanels, groupLayout } from "./linear-pack.js";
+import type { NodeBuilder } from "../graph/node.js";
 
 export type ActivationQuantMode = "asymmetric" | "symmetric";
 
@@ -97,13 +98,27 @@ export class Linear {
       throw new BufferError(`linear: output must be a Float32Array of ${m} x ${this.n} = ${m * this.n} elements, got ${out instanceof Float32Array ? out.length : String(out)}`);
     }
     if (m === 0) return;
+    const rt = this.rt;
+    rt.arena.scope(() => {
+      const xb = rt.upload(x, "linear input");
+      const yb = rt.arena.alloc(m * this.n * 4, "linear output");
+      this.runAt(xb.ptr, m, yb.ptr);
+      rt.readInto(yb, out);
+    });
+  }
+
+  /**
+   * Runs on M rows already in wasm memory at `xPtr` (float32, M x K), writing M x N floats at `outPtr`: the
+   * graph executor's entry. The caller has sized both; scratch comes from the arena and goes back to it.
+   */
+  runAt(xPtr: number, m: number, outPtr: number): void {
+    if (this.packed === null) throw new StateError("linear: run() after dispose()");
     const rt = this.rt, k = this.k, n = this.n;
     const relaxed = this.gemm.kr === 4;
     // Rows of K rounded up to the kernel's k step: int16 for the SIMD kernels, int8 for the relaxed ones.
     const ka = relaxed ? (k + 3) & ~3 : (k + 1) & ~1;
     const w = this.packed.ptr, bias = this.bias ? this.bias.ptr : 0;
     rt.arena.scope(() => {
-      const xb = rt.upload(x, "linear input");
       // The GEMM reads whole tiles of 4 rows: 3 rows of padding after the last, and as many scales and sums.
       const a = rt.arena.alloc((m + 3) * ka * (relaxed ? 1 : 2), "linear quantized input");
       const sx = rt.arena.alloc((m + 3) * 4, "linear input row scales");
@@ -111,22 +126,20 @@ export class Linear {
       const sums = this.zeroPoints ? rt.arena.alloc((m + 3) * groups * 4, "linear input group sums") : null;
       const offsets = relaxed ? rt.arena.alloc((m + 3) * 4, "linear input row offsets") : null;
       const rowsums = sums ? sums.ptr : 0;
-      const yb = rt.arena.alloc(m * n * 4, "linear output");
       const symmetric = this.activations === "symmetric";
       const bad = relaxed
-        ? rt.quantizeRowsF32I8(m, k, xb.ptr, k, ka, symmetric, a.ptr, sx.ptr, this.group, rowsums, offsets!.ptr)
-        : rt.quantizeRowsF32(m, k, xb.ptr, k, ka, symmetric, a.ptr, sx.ptr, this.group, rowsums);
+        ? rt.quantizeRowsF32I8(m, k, xPtr, k, ka, symmetric, a.ptr, sx.ptr, this.group, rowsums, offsets!.ptr)
+        : rt.quantizeRowsF32(m, k, xPtr, k, ka, symmetric, a.ptr, sx.ptr, this.group, rowsums);
       if (bad >= 0) {
-        const row = x.subarray(bad * k, bad * k + k);
+        const row = new Float32Array(rt.bytes().buffer, xPtr + bad * k * 4, k);
         const at = row.findIndex((v) => !Number.isFinite(v));
         throw new BufferError(`linear: input element ${bad * k + at} (row ${bad}, column ${at}) is ${row[at]}; dynamic quantization needs finite values`);
       }
       const sx0 = rt.view(Float32Array, sx, 1)[0];
-      if (relaxed && m === 1) rt.gemvGroupRelaxed(this.gemv)(n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx0, bias, yb.ptr);
-      else if (relaxed) rt.gemmGroupRelaxed(this.gemm)(m, n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx.ptr, bias, yb.ptr, n);
-      else if (m === 1) rt.gemvGroupF32(this.gemv)(n, k, this.group, a.ptr, rowsums, w, sx0, bias, yb.ptr);
-      else rt.gemmGroupF32(this.gemm)(m, n, k, this.group, a.ptr, rowsums, w, sx.ptr, bias, yb.ptr, n);
-      rt.readInto(yb, out);
+      if (relaxed && m === 1) rt.gemvGroupRelaxed(this.gemv)(n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx0, bias, outPtr);
+      else if (relaxed) rt.gemmGroupRelaxed(this.gemm)(m, n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx.ptr, bias, outPtr, n);
+      else if (m === 1) rt.gemvGroupF32(this.gemv)(n, k, this.group, a.ptr, rowsums, w, sx0, bias, outPtr);
+      else rt.gemmGroupF32(this.gemm)(m, n, k, this.group, a.ptr, rowsums, w, sx.ptr, bias, outPtr, n);
     });
   }
 
@@ -141,4 +154,19 @@ export class Linear {
     for (const b of [this.bias, this.packed]) if (b) this.rt.arena.free(b);
     this.packed = this.bias = null;
   }
+}
+
+/** A Linear inside a graph (MatMulNBits, weight-only QDQ MatMul): input [..., K] float32, output [..., N]. */
+export function linearNode(spec: LinearSpec): NodeBuilder {
+  return (ctx) => {
+    const x = ctx.input(0, "A"), y = ctx.output(0, "Y");
+    const op = new Linear(ctx.rt, spec);
+    const m = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    return {
+      run: () => {
+        if (m > 0) op.runAt(ctx.ptr(x.id), m, ctx.ptr(y.id));
+      },
+      dispose: () => op.dispose(),
+    };
+  };
 }

@@ -41,6 +41,7 @@ import { fuseQdq } from "./qdq.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
 import { Importer, GRAPH_DTYPES, MIN_OPSET, MAX_OPSET, TO_NHWC, describe, tensorBytes, opKey, onnxPadding, softmaxRows, type Handler, type Value } from "./importer.js";
 import { GLUE_OPS, floatPoolNode } from "./glue-ops.js";
+import { LOWBIT_OPS, fuseWeightOnlyMatMul, checkLowBitReaders } from "./lowbit-ops.js";
 
 function affineParams(im: Importer, node: OnnxNode, x: Value, zpDtype: string | null): AffineParams {
   const scale = Float32Array.from(im.constant(node, 1, "scale")!);
@@ -347,7 +348,7 @@ const QUANT_OPS: Record<string, Handler> = {
   },
 };
 
-const OPS: Record<string, Handler> = { ...QUANT_OPS, ...GLUE_OPS };
+const OPS: Record<string, Handler> = { ...QUANT_OPS, ...GLUE_OPS, ...LOWBIT_OPS };
 
 /** com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp. */
 /** A com.microsoft 8-bit elementwise function (X, X_scale, X_zero_point, Y_scale, Y_zero_point) as a table. */
@@ -663,6 +664,7 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
   if (!(model.opset >= MIN_OPSET && model.opset <= MAX_OPSET)) {
     throw new UnsupportedError(`onnx: the model imports default-domain opset ${model.opset}; dyad reads opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   }
+  model = { ...model, nodes: fuseWeightOnlyMatMul(model) };
   model = { ...model, nodes: fuseQdq(model) };
   model = { ...model, nodes: fuseConvClip(model) };
   const missing = model.nodes.filter((n) => !OPS[opKey(n)]);
@@ -671,6 +673,11 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
   }
   const im = new Importer();
   for (const t of model.initializers) {
+    if ((t.dtype === "int4" || t.dtype === "uint4") && t.values !== null) {
+      checkLowBitReaders(model, t);
+      im.lowBit.set(t.name, t);
+      continue;
+    }
     if (!GRAPH_DTYPES.has(t.dtype) || t.values === null) throw new UnsupportedError(`onnx: initializer "${t.name}" has dtype ${t.dtype}, which dyad does not load`);
     im.add(t.name, t.dtype as TensorDType, t.dims, tensorBytes(t, t.dtype as TensorDType), t.values);
   }

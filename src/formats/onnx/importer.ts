@@ -78,6 +78,15 @@ export class Importer {
     return out;
   }
 
+  /** 4-bit initializers, kept as decoded (graphs hold no 4-bit tensors): for the weight-only linear nodes. */
+  readonly lowBit = new Map<string, OnnxTensor>();
+
+  lowBitInitializer(name: string): OnnxTensor {
+    const t = this.lowBit.get(name);
+    if (!t || !t.values) throw new UnsupportedError(`onnx: "${name}" is not a 4-bit initializer`);
+    return t;
+  }
+
   lookup(name: string): Value | undefined {
     return this.values.get(name);
   }

@@ -301,7 +301,8 @@ export const ONNX_TYPE_ID: Record<string, number> = Object.fromEntries(Object.en
 
 export interface TensorInit {
   name: string;
-  dtype: "float32" | "int8" | "uint8" | "int32" | "int64";
+  /** int4 and uint4 data are packed nibbles, element 2i in the low one (as ONNX stores them). */
+  dtype: "float32" | "int8" | "uint8" | "int32" | "int64" | "int4" | "uint4";
   dims: number[];
   data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
 }
