@@ -28,3 +28,4 @@ export { x8_qlinear_global_avg_pool } from "./elementwise/global-avg-pool";
 export { f32_quantize_rows_i16, f32_quantize_rows_i8 } from "./gemm/group-pack";
 export { s8_s4_gemm_f32_4x8c2_simd, s8_s8_gemm_f32_4x8c2_simd, group_packed_bytes } from "./gemm/s8-group-gemm-4x8c2";
 export { s8_s4_gemv_f32_1x8c2_simd, s8_s8_gemv_f32_1x8c2_simd } from "./gemm/s8-group-gemv-1x8c2";
+export { s8_n4_gemm_f32_4x2c16_simd, s8_n4_gemv_f32_1x2c16_simd } from "./gemm/s8-n4-gemm-4x2c16";

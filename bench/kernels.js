@@ -59,11 +59,11 @@ export async function benchKernels({ dyad, quick }) {
 
 /** A group kernel (float output, groups of 32 along K) on defined inputs. */
 async function groupKernel(rt, kernel, m, k, n, quick) {
-  const g = 32, groups = k / g, relaxed = kernel.kr === 4, bits = kernel.weight === "s4" ? 4 : 8;
+  const g = 32, groups = k / g, relaxed = kernel.kr === 4, codebook = kernel.weight === "n4", bits = kernel.weight === "s4" ? 4 : 8;
   const blocks = [];
   const alloc = (bytes, what) => (blocks.push(rt.arena.alloc(bytes, what)), blocks[blocks.length - 1]);
   try {
-    const packed = alloc((n / 8) * groups * (relaxed ? 128 + 4 * g : 64 + g * bits), "packed");
+    const packed = alloc(codebook ? (n / 2) * groups * (48 + g) : (n / 8) * groups * (relaxed ? 128 + 4 * g : 64 + g * bits), "packed");
     const a = alloc((m + 3) * k * 2, "a");
     const sums = alloc((m + 3) * groups * 4, "rowsums");
     const small = alloc((m + 3) * 4, "scales and offsets");
@@ -73,7 +73,11 @@ async function groupKernel(rt, kernel, m, k, n, quick) {
     rt.view(Int32Array, sums).fill(96);
     rt.view(Float32Array, small).fill(0.5);
     let call;
-    if (relaxed) {
+    if (codebook) {
+      call = kernel.op === "gemv"
+        ? () => rt.gemvCodebookF32(kernel)(n, k, g, a.ptr, packed.ptr, 0.5, 0, out.ptr)
+        : () => rt.gemmCodebookF32(kernel)(m, n, k, g, a.ptr, packed.ptr, small.ptr, 0, out.ptr, n);
+    } else if (relaxed) {
       call = kernel.op === "gemv"
         ? () => rt.gemvGroupRelaxed(kernel)(n, k, g, a.ptr, sums.ptr, small.ptr, packed.ptr, 0.5, 0, out.ptr)
         : () => rt.gemmGroupRelaxed(kernel)(m, n, k, g, a.ptr, sums.ptr, small.ptr, packed.ptr, small.ptr, 0, out.ptr, n);

@@ -4,6 +4,7 @@
 //   ort-web-int4  onnxruntime-web's com.microsoft MatMulNBits (bits 4, block 32), the same int4 weights
 //   ort-web       onnxruntime-web's dynamic quantization: DynamicQuantizeLinear + MatMulInteger (+ Cast, Mul)
 //   dyad-relaxed  W4A8 as dyad-int4, on the relaxed build's kernels (only where the engine has relaxed SIMD)
+//   dyad-n4       non-uniform 4-bit weights: a codebook of 16 int8 levels per column, decoded by swizzle
 // Before timing, each engine's output is compared with the float product of the dequantized weights: the
 // relative error must be that of 8-bit activations (a wrong layout or scale gives errors near 1).
 
@@ -55,6 +56,11 @@ export async function benchLinear({ dyad, relaxed, ort, quick, log }) {
     const w8 = new QTensor({ dtype: "int8", shape: [k, n], data: q8, scale: sw8 });
 
     const int4 = dyad.createLinear({ weights: w4 });
+    // A codebook per column over the same 4-bit indices (the cost does not depend on the levels' values).
+    const levels = Int8Array.from({ length: n * 16 }, (_, e) => ((e % 16) - 8) * 9);
+    const cbScales = Float32Array.from({ length: n }, () => 0.001 + r() * 0.002);
+    const cb = { kind: "codebook", shape: [k, n], indices: packed4.map((b) => b ^ 0x88), levels, scales: cbScales, groupSize: 0 };
+    const n4 = dyad.createLinear({ weights: cb });
     const int8 = dyad.createLinear({ weights: w8 });
     const rows = Math.min(m, 4);
     const at4 = (kk, j) => q4[kk * n + j] * s4[Math.floor(kk / BLOCK) * n + j];
@@ -66,8 +72,11 @@ export async function benchLinear({ dyad, relaxed, ort, quick, log }) {
     };
     check("dyad-int4", int4.run(x), exact4);
     check("dyad", int8.run(x), exact8);
+    const atN4 = (kk, j) => { const e = kk * n + j, idx = (cb.indices[e >> 1] >> (e & 1 ? 4 : 0)) & 15; return levels[j * 16 + idx] * cbScales[j]; };
+    check("dyad-n4", n4.run(x), reference(x, m, k, n, atN4, rows));
     const out4 = new Float32Array(m * n), out8 = new Float32Array(m * n);
-    const tasks = [["dyad-int4", () => int4.runInto(x, out4)], ["dyad", () => int8.runInto(x, out8)]];
+    const outN4 = new Float32Array(m * n);
+    const tasks = [["dyad-int4", () => int4.runInto(x, out4)], ["dyad", () => int8.runInto(x, out8)], ["dyad-n4", () => n4.runInto(x, outN4)]];
     const int4r = relaxed ? relaxed.createLinear({ weights: w4 }) : null;
     if (int4r) {
       const yr = int4r.run(x), y4 = int4.run(x);
@@ -90,6 +99,7 @@ export async function benchLinear({ dyad, relaxed, ort, quick, log }) {
     log?.(`linear ${shape}`);
     int4.dispose();
     int8.dispose();
+    n4.dispose();
     int4r?.dispose();
     for (const s of sessions) await s.release();
   }

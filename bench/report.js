@@ -8,6 +8,7 @@ const RATIOS = [
   ["dyad-int4", "ort-web-int4", "int4 vs ort-web int4"],
   ["dyad-int4", "dyad", "int4 vs dyad int8"],
   ["dyad-relaxed", "dyad-int4", "int4 relaxed vs simd"],
+  ["dyad-n4", "dyad-int4", "codebook vs int4"],
 ];
 
 export function formatReport(records) {

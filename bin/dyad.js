@@ -13,6 +13,7 @@ import { benchModels } from "../bench/models.js";
 import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
 import { measureSizes, sizeRecords } from "../bench/sizes.js";
+import { codebookReport } from "../bench/codebooks.js";
 
 const USAGE = `usage:
   dyad bench [--quick] [--json FILE]   kernel benchmarks, dyad and its peers side by side
@@ -54,6 +55,7 @@ async function bench(args) {
   records.push(...models.records);
   console.log("\n" + formatReport(records.filter((r) => r.suite !== "model")));
   console.log("\n" + models.lines.join("\n"));
+  if (!quick) console.log(codebookReport().join("\n"));
   if (!quick) console.log("\nevery kernel of the table, called directly:\n" + (await benchKernels({ dyad: relaxed ?? dyad, quick })));
   const sizes = await measureSizes();
   console.log("\nsizes (budgets: each wasm 100 KB gzipped, the JavaScript to run a model 150 KB gzipped):");

@@ -16,6 +16,9 @@ export { activationClamp, type FusedActivation } from "./quant/activation.js";
 export { MatMul, type MatMulSpec, type MatMulInput } from "./ops/matmul.js";
 export { MatMulF32, type MatMulF32Spec, type F32Tensor } from "./ops/matmul-f32.js";
 export { Linear, type LinearSpec, type ActivationQuantMode } from "./ops/linear.js";
+export {
+  fitCodebook, decodeCodebook, uniformInt4, reconstructionError, kmeans1d, type CodebookWeights, type CodebookMethod, type FitOptions,
+} from "./quant/codebook.js";
 export type { ActivationQuant, OutputQuant } from "./ops/quant-args.js";
 export { Model, type ModelOutput, type RunOptions, type TensorInfo, type ModelMemory } from "./graph/model.js";
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";

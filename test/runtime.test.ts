@@ -29,7 +29,7 @@ describe("runtime", () => {
     const d = await Dyad.load(bytes);
     const families = new Set(KERNELS.map((k) => `${k.op}/${k.act}/${k.weight}/${k.requant}`));
     expect(d.kernels.length).toBe(families.size);
-    for (const k of d.kernels) expect(k.name).toMatch(/^(s8|s16|f32)(_(s8|s4|f32))?_(gemm|gemv|conv|dwconv|add|leakyrelu)_(s32|tflite|single|fp32|minmax|f32)_\d+x\d+(c\d+)?_(simd|scalar)$/);
+    for (const k of d.kernels) expect(k.name).toMatch(/^(s8|s16|f32)(_(s8|s4|n4|f32))?_(gemm|gemv|conv|dwconv|add|leakyrelu)_(s32|tflite|single|fp32|minmax|f32)_\d+x\d+(c\d+)?_(simd|scalar)$/);
     // Every relaxed kernel of the table has a SIMD kernel of the same family to fall back to.
     for (const k of KERNELS.filter((k) => k.isa === "relaxed")) {
       expect(KERNELS.some((s) => s.isa === "simd" && s.op === k.op && s.act === k.act && s.weight === k.weight && s.requant === k.requant)).toBe(true);

@@ -4,6 +4,8 @@
 
 import { QuantParamError, UnsupportedError, DTypeError, ShapeError } from "../errors.js";
 import { QTensor } from "../tensor/qtensor.js";
+import { BufferError } from "../errors.js";
+import type { CodebookWeights } from "../quant/codebook.js";
 import { shapeString } from "../tensor/shape.js";
 
 export interface GroupPanels {
@@ -131,4 +133,46 @@ function packRelaxed(w: QTensor, what: string): GroupPanels {
     }
   }
   return { bytes, k, n, bits, group, zeroPoints: true };
+}
+
+/**
+ * Packs codebook weights for s8_n4_gemm_f32_4x2c16_simd (the diagram is in its file): panels of 2 columns,
+ * per group the two columns' 16 int8 levels and scales, then 16 bytes per 16 k.
+ */
+export function packCodebookPanels(cb: CodebookWeights, what: string): GroupPanels {
+  if (cb?.kind !== "codebook" || !Array.isArray(cb.shape) || cb.shape.length !== 2) throw new DTypeError(`${what}: not a codebook (fitCodebook makes one)`);
+  const [k, n] = cb.shape;
+  if (!(Number.isSafeInteger(k) && Number.isSafeInteger(n) && k > 0 && n > 0)) throw new ShapeError(`${what}: codebook shape [${cb.shape}] must be positive`);
+  if (!Number.isSafeInteger(cb.groupSize) || cb.groupSize < 0 || cb.groupSize % 16 !== 0) throw new UnsupportedError(`${what}: codebook groupSize must be 0 or a multiple of 16, got ${cb.groupSize}`);
+  const ka = (k + 15) & ~15;
+  const group = cb.groupSize === 0 ? ka : Math.min(cb.groupSize, ka);
+  const span = cb.groupSize === 0 ? k : cb.groupSize;
+  const groups = Math.ceil(k / group);
+  if (!(cb.indices instanceof Uint8Array) || cb.indices.length !== Math.ceil((k * n) / 2)) throw new BufferError(`${what}: ${k} x ${n} indices need ${Math.ceil((k * n) / 2)} bytes, got ${cb.indices?.length}`);
+  if (!(cb.levels instanceof Int8Array) || cb.levels.length !== groups * n * 16) throw new BufferError(`${what}: the codebooks need 16 int8 levels per group and column (${groups * n * 16}), got ${cb.levels?.length}`);
+  if (!(cb.scales instanceof Float32Array) || cb.scales.length !== groups * n) throw new BufferError(`${what}: the codebooks need ${groups * n} scales, got ${cb.scales?.length}`);
+  const blockBytes = 48 + group;
+  const panels = (n + 1) >> 1;
+  const bytes = new Uint8Array(panels * groups * blockBytes);
+  const f32 = new Float32Array(bytes.buffer);
+  const levels = new Uint8Array(cb.levels.buffer, cb.levels.byteOffset, cb.levels.length);
+  for (let p = 0; p < panels; p++) {
+    for (let g = 0; g < groups; g++) {
+      const base = (p * groups + g) * blockBytes;
+      for (let c = 0; c < 2; c++) {
+        const j = 2 * p + c;
+        if (j >= n) continue;
+        const gc = Math.min(g, Math.ceil(k / span) - 1);
+        bytes.set(levels.subarray((gc * n + j) * 16, (gc * n + j) * 16 + 16), base + 16 * c);
+        f32[(base + 32) / 4 + c] = cb.scales[gc * n + j];
+        for (let kk = g * group; kk < Math.min(k, (g + 1) * group); kk++) {
+          const e = kk * n + j;
+          const idx = (cb.indices[e >> 1] >> (e & 1 ? 4 : 0)) & 15;
+          const r = kk - g * group, at = base + 48 + (r >> 4) * 16 + 8 * c + (r & 7);
+          bytes[at] |= (r & 8) ? idx << 4 : idx;
+        }
+      }
+    }
+  }
+  return { bytes, k, n, bits: 4, group, zeroPoints: false };
 }

@@ -15,15 +15,16 @@ import type { QTensor } from "../tensor/qtensor.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Block } from "../runtime/arena.js";
 import type { KernelInfo } from "../runtime/kernels.js";
-import { packGroupPanels, groupLayout } from "./linear-pack.js";
+import { packGroupPanels, packCodebookPanels, groupLayout } from "./linear-pack.js";
+import type { CodebookWeights } from "../quant/codebook.js";
 import type { NodeBuilder } from "../graph/node.js";
 
 export type ActivationQuantMode = "asymmetric" | "symmetric";
 
 export interface LinearSpec {
   /** [K, N]: int4/uint4 (packed two per byte) or int8/uint8; per tensor, per channel (axis 1), or in groups
-   * along K (axis 0, an even blockSize). */
-  weights: QTensor;
+   * along K (axis 0, an even blockSize); or non-uniform 4-bit codebooks (fitCodebook). */
+  weights: QTensor | CodebookWeights;
   /** float32 per output channel. */
   bias?: Float32Array | readonly number[];
   /** How each activation row is quantized; default "asymmetric". */
@@ -52,14 +53,22 @@ export class Linear {
     const mode = spec.activations ?? "asymmetric";
     if (mode !== "asymmetric" && mode !== "symmetric") throw new ShapeError(`linear: activations must be "asymmetric" or "symmetric", got ${String(mode)}`);
     this.activations = mode;
-    const layout = groupLayout(spec.weights, "linear");
-    const weight = layout.bits === 4 ? "s4" : "s8";
-    // Relaxed-SIMD kernels (k in fours, kr 4) where the engine runs them and the groups allow; else SIMD (kr 2).
-    const ka2 = (layout.k + 1) & ~1;
-    const fits = (kr: number) => kr === 2 || layout.group === ka2 || layout.group % kr === 0;
-    this.gemm = rt.kernelChoices("gemm", "s8", weight, "f32").find((c) => fits(c.kr))!;
-    this.gemv = rt.kernelChoices("gemv", "s8", weight, "f32").find((c) => c.kr === this.gemm.kr)!;
-    const panels = packGroupPanels(spec.weights, "linear", this.gemm.kr as 2 | 4);
+    let panels;
+    if ((spec.weights as CodebookWeights)?.kind === "codebook") {
+      this.gemm = rt.kernel("gemm", "s8", "n4", "f32");
+      this.gemv = rt.kernel("gemv", "s8", "n4", "f32");
+      panels = packCodebookPanels(spec.weights as CodebookWeights, "linear");
+    } else {
+      const w = spec.weights as QTensor;
+      const layout = groupLayout(w, "linear");
+      const weight = layout.bits === 4 ? "s4" : "s8";
+      // Relaxed-SIMD kernels (k in fours, kr 4) where the engine runs them and the groups allow; else SIMD (kr 2).
+      const ka2 = (layout.k + 1) & ~1;
+      const fits = (kr: number) => kr === 2 || layout.group === ka2 || layout.group % kr === 0;
+      this.gemm = rt.kernelChoices("gemm", "s8", weight, "f32").find((c) => fits(c.kr))!;
+      this.gemv = rt.kernelChoices("gemv", "s8", weight, "f32").find((c) => c.kr === this.gemm.kr)!;
+      panels = packGroupPanels(w, "linear", this.gemm.kr as 2 | 4);
+    }
     this.k = panels.k;
     this.n = panels.n;
     this.bits = panels.bits;
@@ -114,9 +123,9 @@ export class Linear {
   runAt(xPtr: number, m: number, outPtr: number): void {
     if (this.packed === null) throw new StateError("linear: run() after dispose()");
     const rt = this.rt, k = this.k, n = this.n;
-    const relaxed = this.gemm.kr === 4;
+    const relaxed = this.gemm.kr === 4, codebook = this.gemm.weight === "n4";
     // Rows of K rounded up to the kernel's k step: int16 for the SIMD kernels, int8 for the relaxed ones.
-    const ka = relaxed ? (k + 3) & ~3 : (k + 1) & ~1;
+    const ka = codebook ? (k + 15) & ~15 : relaxed ? (k + 3) & ~3 : (k + 1) & ~1;
     const w = this.packed.ptr, bias = this.bias ? this.bias.ptr : 0;
     rt.arena.scope(() => {
       // The GEMM reads whole tiles of 4 rows: 3 rows of padding after the last, and as many scales and sums.
@@ -136,7 +145,9 @@ export class Linear {
         throw new BufferError(`linear: input element ${bad * k + at} (row ${bad}, column ${at}) is ${row[at]}; dynamic quantization needs finite values`);
       }
       const sx0 = rt.view(Float32Array, sx, 1)[0];
-      if (relaxed && m === 1) rt.gemvGroupRelaxed(this.gemv)(n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx0, bias, outPtr);
+      if (codebook && m === 1) rt.gemvCodebookF32(this.gemv)(n, k, this.group, a.ptr, w, sx0, bias, outPtr);
+      else if (codebook) rt.gemmCodebookF32(this.gemm)(m, n, k, this.group, a.ptr, w, sx.ptr, bias, outPtr, n);
+      else if (relaxed && m === 1) rt.gemvGroupRelaxed(this.gemv)(n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx0, bias, outPtr);
       else if (relaxed) rt.gemmGroupRelaxed(this.gemm)(m, n, k, this.group, a.ptr, rowsums, offsets!.ptr, w, sx.ptr, bias, outPtr, n);
       else if (m === 1) rt.gemvGroupF32(this.gemv)(n, k, this.group, a.ptr, rowsums, w, sx0, bias, outPtr);
       else rt.gemmGroupF32(this.gemm)(m, n, k, this.group, a.ptr, rowsums, w, sx.ptr, bias, outPtr, n);

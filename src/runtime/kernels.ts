@@ -16,7 +16,8 @@ export interface KernelInfo {
   readonly op: KernelOp;
   readonly act: "s8" | "s16" | "f32";
   /** "none" for ops without weights. */
-  readonly weight: "s8" | "s4" | "f32" | "none";
+  /** "n4": non-uniform 4-bit (codebook indices). */
+  readonly weight: "s8" | "s4" | "n4" | "f32" | "none";
   readonly requant: KernelRequant;
   readonly mr: number;
   readonly nr: number;
@@ -50,6 +51,8 @@ export const KERNELS: readonly KernelInfo[] = Object.freeze([
   kernel("gemm", "s8", "s4", "f32", 4, 8, 2, "simd"),
   kernel("gemv", "s8", "s4", "f32", 1, 8, 2, "simd"),
   kernel("gemm", "s8", "s8", "f32", 4, 8, 2, "simd"),
+  kernel("gemm", "s8", "n4", "f32", 4, 2, 16, "simd"),
+  kernel("gemv", "s8", "n4", "f32", 1, 2, 16, "simd"),
   kernel("gemv", "s8", "s8", "f32", 1, 8, 2, "simd"),
   kernel("gemm", "f32", "f32", "minmax", 4, 8, 1, "simd"),
   kernel("gemv", "f32", "f32", "minmax", 1, 8, 1, "simd"),

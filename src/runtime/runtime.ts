@@ -36,6 +36,8 @@ type ConvS16 = (input: Ptr, filter: Ptr, bias: Ptr, rq: Ptr, out: Ptr, params: P
 type GemvF32 = (n: number, k: number, a: Ptr, w: Ptr, out: Ptr, min: number, max: number) => void;
 type GemmGroupF32 = (m: number, n: number, k: number, group: number, a: Ptr, rowsums: Ptr, w: Ptr, sx: Ptr, bias: Ptr, out: Ptr, outStride: number) => void;
 type GemvGroupF32 = (n: number, k: number, group: number, a: Ptr, rowsums: Ptr, w: Ptr, sx: number, bias: Ptr, out: Ptr) => void;
+type GemmCodebookF32 = (m: number, n: number, k: number, group: number, a: Ptr, w: Ptr, sx: Ptr, bias: Ptr, out: Ptr, outStride: number) => void;
+type GemvGroupF32Plain = (n: number, k: number, group: number, a: Ptr, w: Ptr, sx: number, bias: Ptr, out: Ptr) => void;
 type GemmGroupRelaxed = (m: number, n: number, k: number, group: number, a: Ptr, rowsums: Ptr, offsets: Ptr, w: Ptr, sx: Ptr, bias: Ptr, out: Ptr, outStride: number) => void;
 type GemvGroupRelaxed = (n: number, k: number, group: number, a: Ptr, rowsums: Ptr, offsets: Ptr, w: Ptr, sx: number, bias: Ptr, out: Ptr) => void;
 export type RequantArray = (n: number, src: Ptr, dst: Ptr, param: number, shift: number) => void;
@@ -324,6 +326,15 @@ export class Runtime {
   /** Group-wise int4/int8 weights, float output (assembly/gemm/s8-group-gemm-4x8c2.ts). */
   gemmGroupF32(kernel: KernelInfo): GemmGroupF32 {
     return this.fn<GemmGroupF32>(kernel.name);
+  }
+
+  /** Codebook (non-uniform 4-bit) weights, float output (assembly/gemm/s8-n4-gemm-4x2c16.ts); M = 1 too. */
+  gemmCodebookF32(kernel: KernelInfo): GemmCodebookF32 {
+    return this.fn<GemmCodebookF32>(kernel.name);
+  }
+
+  gemvCodebookF32(kernel: KernelInfo): GemvGroupF32Plain {
+    return this.fn<GemvGroupF32Plain>(kernel.name);
   }
 
   gemvGroupF32(kernel: KernelInfo): GemvGroupF32 {
