@@ -17,3 +17,15 @@ it("the README example runs", async () => {
   const values = Array.from(y.data as Int8Array);
   expect(values.every((v) => v >= 4 && v <= 124)).toBe(true);
 });
+
+it("the README's low-bit example runs", async () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const code = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes("createLinear"))!.replace(/^import .*$/m, "");
+  const mod = await import("../src/node.js");
+  const run = new Function("loadDyad", "QTensor", "fitCodebook", `return (async () => { ${code}; return y; })();`);
+  const y = await run(mod.loadDyad, mod.QTensor, mod.fitCodebook);
+  expect(y).toBeInstanceOf(Float32Array);
+  expect(y.length).toBe(4096);
+  expect(y.every((v: number) => Number.isFinite(v))).toBe(true);
+  expect(new Set(y).size).toBeGreaterThan(1000);
+}, 30_000);
