@@ -24,4 +24,7 @@ export { Model, type ModelOutput, type RunOptions, type TensorInfo, type ModelMe
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";
 export { inspectTflite } from "./formats/tflite/inspect.js";
 export { inspectOnnx } from "./formats/onnx/inspect.js";
+export {
+  decodeModel as decodeOnnxModel, decodeTensor as decodeOnnxTensor, type OnnxModel, type OnnxNode, type OnnxTensor,
+} from "./formats/onnx/proto.js";
 export { tfliteToOnnx } from "./formats/onnx/export-tflite.js";

@@ -38,6 +38,12 @@ describe("the conformance subset on other runtimes", () => {
     // Node 20 has no relaxed SIMD (its engine refuses the ops without a flag): the SIMD build.
     expect(reference.build).toBe("simd");
     expect(Object.keys(reference.results).filter((k) => k.startsWith("linear/")).length).toBe(36);
+    if (existsSync(ONNX_ROOT)) {
+      // The 23 ONNX conformance cases dyad runs, each equal to its expected outputs.
+      const expected = Object.entries(reference.results).filter(([k]) => k.startsWith("onnx/") && k.endsWith("/expected"));
+      expect(expected.length).toBe(23);
+      for (const [k, v] of expected) expect(v, k).toBe("equal");
+    }
     if (existsSync(corpora)) {
       expect(Object.keys(reference.results).filter((k) => k.startsWith("seanet/")).length).toBe(59);
       expect(reference.results.mobilenet_v2_top5).toBe("258,259,261,203,279");
@@ -71,13 +77,18 @@ describe("the relaxed-SIMD build equals the SIMD build (test/runtimes/relaxed-gr
 });
 
 const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => existsSync(p));
+const ONNX_ROOT = resolve(corpora, "../onnx/node");
+/** The ONNX conformance cases and their data files, for the browser and workerd runs. */
+function onnxCases(): { name: string; files: string[] }[] {
+  return existsSync(ONNX_ROOT) ? readdirSync(ONNX_ROOT).sort().map((name) => ({ name, files: readdirSync(resolve(ONNX_ROOT, name, "test_data_set_0")).sort() })) : [];
+}
 /** Serves /main/ (this repository), /shared/ (../shared) and any `extra` folders read-only, and /seanet-cases.json. */
 function serve(extra: Record<string, string> = {}): Promise<{ server: Server; port: number }> {
   const seanetDir = resolve(corpora, "seanet");
   const seanet = existsSync(seanetDir)
     ? readdirSync(seanetDir).sort().flatMap((family) => readdirSync(resolve(seanetDir, family)).filter((f) => f.endsWith(".tflite")).sort().map((f) => `${family}/${f.replace(".tflite", "")}`))
     : [];
-  return startServer({ roots: { main: resolve(root), shared: resolve(root, "../shared"), ...extra }, json: { "/seanet-cases.json": seanet } });
+  return startServer({ roots: { main: resolve(root), shared: resolve(root, "../shared"), ...extra }, json: { "/seanet-cases.json": seanet, "/onnx-cases.json": onnxCases() } });
 }
 
 describe("the conformance subset in Chromium", () => {
@@ -168,17 +179,26 @@ function workerdSetup(port: number): string {
   copyFileSync(`${root}dist/browser.bundle.js`, resolve(dir, "dyad.mjs"));
   copyFileSync(`${root}build/dyad.simd.wasm`, resolve(dir, "dyad.simd.wasm"));
   copyFileSync(fileURLToPath(new URL("./runtimes/subset-core.mjs", import.meta.url)), resolve(dir, "subset-core.mjs"));
+  copyFileSync(fileURLToPath(new URL("./runtimes/onnx-node-core.mjs", import.meta.url)), resolve(dir, "onnx-node-core.mjs"));
+  const onnx = onnxCases();
+  const onnxFiles = onnx.flatMap((c) => [`${c.name}/model.onnx`, ...c.files.map((f) => `${c.name}/test_data_set_0/${f}`)]);
+  mkdirSync(resolve(dir, "onnx"));
+  onnxFiles.forEach((f, i) => copyFileSync(resolve(ONNX_ROOT, f), resolve(dir, "onnx", String(i))));
   writeFileSync(resolve(dir, "worker.mjs"), [
     `import wasm from "./dyad.simd.wasm";`,
-    `import { Dyad, tfliteToOnnx, QTensor } from "./dyad.mjs";`,
+    `import { Dyad, tfliteToOnnx, QTensor, dynamicQuantizeLinear, decodeOnnxModel, decodeOnnxTensor } from "./dyad.mjs";`,
     `import { runSubset } from "./subset-core.mjs";`,
     ...present.map((_, i) => `import f${i} from "./files/${i}";`),
     `const FILES = { ${present.map((f, i) => `${JSON.stringify(f)}: f${i}`).join(", ")} };`,
     `const SEANET = ${JSON.stringify(seanet)};`,
+    ...onnxFiles.map((_, i) => `import o${i} from "./onnx/${i}";`),
+    `const ONNX_FILES = { ${onnxFiles.map((f, i) => `${JSON.stringify(f)}: o${i}`).join(", ")} };`,
+    `const ONNX_CASES = ${JSON.stringify(onnx)};`,
     `export default { async fetch() {`,
     `  try {`,
     `    const dyad = await Dyad.load(wasm);`,
-    `    const results = await runSubset(dyad, { tfliteToOnnx, QTensor }, { seanet: SEANET,`,
+    `    const results = await runSubset(dyad, { tfliteToOnnx, QTensor, dynamicQuantizeLinear, decodeOnnxModel, decodeOnnxTensor }, { seanet: SEANET,`,
+    `      onnx: { cases: ONNX_CASES, bytes: async (p) => new Uint8Array(ONNX_FILES[p]) },`,
     `      bytes: async (p) => (FILES[p] ? new Uint8Array(FILES[p]) : null), text: async (p) => new TextDecoder().decode(FILES[p]) });`,
     `    return new Response(JSON.stringify(results));`,
     `  } catch (e) { return new Response(String(e && e.stack || e), { status: 500 }); }`,
@@ -190,6 +210,8 @@ function workerdSetup(port: number): string {
     `const worker :Workerd.Worker = (compatibilityDate = "2024-09-01", modules = [`,
     `  (name = "worker.mjs", esModule = embed "worker.mjs"), (name = "dyad.mjs", esModule = embed "dyad.mjs"),`,
     `  (name = "subset-core.mjs", esModule = embed "subset-core.mjs"), (name = "dyad.simd.wasm", wasm = embed "dyad.simd.wasm"),`,
+    `  (name = "onnx-node-core.mjs", esModule = embed "onnx-node-core.mjs"),`,
+    ...onnxFiles.map((_, i) => `  (name = "onnx/${i}", data = embed "onnx/${i}"),`),
     ...present.map((_, i) => `  (name = "files/${i}", data = embed "files/${i}"),`),
     `]);`,
   ].join("\n"));

@@ -3,10 +3,17 @@
 // length of the output bytes. `lib` holds the package's tfliteToOnnx and QTensor; `io.bytes(path)` and
 // `io.text(path)` read a file under the corpora folder; `io.seanet` lists "family/name" cases.
 //
+// The ONNX cases are the backend conformance cases dyad runs (onnx-node-core.mjs): `io.onnx` = { cases:
+// [{ name, files }], bytes(path) } under corpora/onnx/node; each records its outputs' hash and whether they
+// equal the expected outputs.
+//
 // The linear cases run the W4A8/W8A8 dynamic-quantization layers: on engines with relaxed SIMD they take the
 // relaxed build's kernels (dyad.build says which), so equal hashes prove the builds agree bit for bit.
 
-export async function runSubset(dyad, { tfliteToOnnx, QTensor }, io) {
+import { loadOnnxCase, unsupportedReason, runOnnxNode, matchesExpected } from "./onnx-node-core.mjs";
+
+export async function runSubset(dyad, lib, io) {
+  const { tfliteToOnnx, QTensor } = lib;
   const results = {};
   const fnv1a = (bytes) => {
     let h = 0x811c9dc5;
@@ -42,6 +49,16 @@ export async function runSubset(dyad, { tfliteToOnnx, QTensor }, io) {
       results[`${name}_top5`] = Array.from(out.keys()).sort((a, b) => out[b] - out[a] || a - b).slice(0, 5).join(",");
       model.dispose();
     }
+  }
+  for (const c of io.onnx?.cases ?? []) {
+    const model = await io.onnx.bytes(`${c.name}/model.onnx`);
+    const data = new Map();
+    for (const f of c.files) data.set(f, await io.onnx.bytes(`${c.name}/test_data_set_0/${f}`));
+    const kase = loadOnnxCase(lib, model, c.files, (f) => data.get(f));
+    if (unsupportedReason(kase.node, kase.inputs, kase.outputs)) continue;
+    const outputs = runOnnxNode(dyad, lib, kase.node, kase.inputs);
+    record(`onnx/${c.name}`, Float64Array.from(outputs.flatMap((o) => Array.from(o.values))));
+    results[`onnx/${c.name}/expected`] = matchesExpected(outputs, kase.outputs) ?? "equal";
   }
   linearCases(dyad, QTensor, record);
   return results;
