@@ -1,7 +1,9 @@
 // The demo page's logic: load dyad (the browser bundle, the wasm by its default URL), a model, an input; run
-// with the per-operator profile; show the top classes (or the value) and a bar per operator type.
+// with the per-operator profile; show the top classes (or the value) and a bar per operator type; for TFLite
+// models, the same model with simulated quantization (float arithmetic, fake-quantized tensors) beside the
+// integer-only run, and how their output codes differ.
 
-import { Dyad, tfliteToOnnx } from "../dist/browser.bundle.js";
+import { Dyad, tfliteToOnnx, parseTflite, simulateTflite } from "../dist/browser.bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const CORPORA = "/shared/corpora/tflm";
@@ -51,9 +53,26 @@ function show(which, title, model, input) {
 
 const top1 = (data) => Array.from(data.keys()).reduce((a, b) => (data[b] > data[a] ? b : a), 0);
 
+/** Simulated quantization of a TFLite model next to the integer run: top classes and the codes' differences. */
+function showSimulated(bytes, input, intOutput) {
+  const t0 = performance.now();
+  const [sim] = simulateTflite(parseTflite(bytes), [input]);
+  const ms = performance.now() - t0;
+  $("title-c").textContent = `Simulated quantization (float, fake-quant): ${ms.toFixed(0)} ms`;
+  let same = 0, largest = 0;
+  sim.forEach((v, i) => { const d = Math.abs(v - intOutput[i]); if (d === 0) same++; largest = Math.max(largest, d); });
+  const top = Array.from(sim.keys()).sort((a, b) => sim[b] - sim[a] || a - b).slice(0, sim.length > 1 ? 5 : 1);
+  $("result-c").innerHTML = (sim.length > 1
+    ? `<table>${top.map((k, r) => `<tr><td>${r + 1}.</td><td>class <b class="class">${k}</b></td><td>score ${sim[k]}</td><td>${k >= 151 && k <= 268 ? "a dog" : ""}</td></tr>`).join("")}</table>`
+    : `output <b class="class">${sim[0]}</b>`)
+    + `<p id="agreement">Against the integer-only run: ${same} of ${sim.length} output codes equal, the largest difference ${largest}; top class ${top1(sim) === top1(intOutput) ? "the same" : "different"}.</p>`;
+  $("panel-c").hidden = false;
+}
+
 async function run(dyad) {
   status("Running...");
   $("panel-b").hidden = true;
+  $("panel-c").hidden = true;
   const file = $("file").files[0];
   let bytes, input;
   if (file) {
@@ -71,7 +90,9 @@ async function run(dyad) {
   const label = file ? file.name : $("model").selectedOptions[0].textContent;
   const format = new TextDecoder().decode(bytes.subarray(4, 8)) === "TFL3" ? "TFLite" : "ONNX";
   const first = show("a", `${label} (${format})`, model, input);
+  const intOutput = model.run([input])[0].data;
   model.dispose();
+  if (format === "TFLite") showSimulated(bytes, input, intOutput);
   if (!file && $("model").value === "mobilenet") {
     const onnx = dyad.loadModel(tfliteToOnnx(bytes));
     show("b", "The same model exported to ONNX", onnx, input);

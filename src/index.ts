@@ -28,3 +28,4 @@ export {
   decodeModel as decodeOnnxModel, decodeTensor as decodeOnnxTensor, type OnnxModel, type OnnxNode, type OnnxTensor,
 } from "./formats/onnx/proto.js";
 export { tfliteToOnnx } from "./formats/onnx/export-tflite.js";
+export { simulateTflite } from "./quant/simulate-tflite.js";

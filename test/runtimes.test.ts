@@ -252,7 +252,7 @@ describe("the conformance subset in Cloudflare's workerd", () => {
 });
 
 describe("the demo page (npm run demo) in Chromium", () => {
-  it.skipIf(!CHROMIUM || !existsSync(`${root}dist/browser.bundle.js`) || !existsSync(`${corpora}/mobilenet_v2`))("runs MobileNetV2 on the sample, shows the dog class first, both panels and the operator bars", async () => {
+  it.skipIf(!CHROMIUM || !existsSync(`${root}dist/browser.bundle.js`) || !existsSync(`${corpora}/mobilenet_v2`))("runs MobileNetV2 on the sample, shows the dog class first, the ONNX and simulated-quantization panels and the operator bars", async () => {
     const { chromium } = await import("playwright-core");
     const { server, port } = await serve();
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
@@ -268,6 +268,10 @@ describe("the demo page (npm run demo) in Chromium", () => {
       expect(await page.textContent("#status")).toBe("Done: top class 258.");
       expect(await page.textContent("#result-a .class")).toBe("258");
       expect(await page.isVisible("#panel-b")).toBe(true);
+      // Integer-only beside simulated quantization: the same top class, and how many codes differ.
+      expect(await page.isVisible("#panel-c")).toBe(true);
+      expect(await page.textContent("#result-c .class")).toBe("258");
+      expect(await page.textContent("#agreement")).toMatch(/^Against the integer-only run: \d+ of 1000 output codes equal, the largest difference \d+; top class the same\.$/);
       expect(await page.locator("#ops-a .bar").count()).toBeGreaterThan(3);
       expect(errors).toEqual([]);
       await page.screenshot({ path: shot, fullPage: true });
@@ -277,7 +281,7 @@ describe("the demo page (npm run demo) in Chromium", () => {
     } finally {
       await browser.close();
       server.close();
-      rmSync(shot, { force: true });
+      if (!process.env.DYAD_KEEP_SCREENSHOT) rmSync(shot, { force: true });
     }
   }, 90_000);
 });
