@@ -36,3 +36,21 @@ it("stays within its size budgets: the wasm <= 100 KB gzipped, the JavaScript to
   expect(rows.filter((row) => row.what.endsWith(".wasm")).map((row) => row.what)).toEqual(["build/dyad.relaxed.wasm", "build/dyad.simd.wasm"]);
   for (const row of rows) expect(row.gzipped, row.what).toBeLessThanOrEqual(row.budget);
 });
+
+it("keeps the core free of top-level await and of node: imports (only the Node entry has them)", async () => {
+  const { readdirSync, statSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const src = new URL("../src/", import.meta.url).pathname;
+  const files: string[] = [];
+  const walk = (dir: string) => readdirSync(dir).forEach((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : files.push(join(dir, f))));
+  walk(src);
+  const offenders = files.filter((f) => !f.endsWith("/src/node.ts") && /from\s+["']node:|import\(["']node:|require\(["']node:/.test(readFileSync(f, "utf8")));
+  expect(offenders).toEqual([]);
+  // esbuild refuses top-level await when told the target lacks it; the core must build that way.
+  const { build } = await import("esbuild");
+  const r = await build({
+    entryPoints: [new URL("../dist/index.js", import.meta.url).pathname], bundle: true, write: false, format: "esm",
+    platform: "browser", supported: { "top-level-await": false }, logLevel: "silent",
+  });
+  expect(r.errors).toEqual([]);
+});
