@@ -16,7 +16,7 @@
 // never stored);
 // `bias` is f32[N rounded up to 8] or 0; the kernel writes only the M x N output (row stride `outStride`).
 
-import { store_2x_partial } from "./store";
+import { tile_acc as facc, store_tile_f32 } from "./group-output";
 
 /** Bytes of one group block of a panel (group-pack.ts). */
 // @ts-ignore: decorator
@@ -35,11 +35,6 @@ export function group_packed_bytes(k: i32, n: i32, g: i32, bits: i32): usize {
   return i32x4.add(acc, i32x4.dot_i16x8_s(a, b));
 }
 
-/** The float accumulators of a tile, 4 rows x 8 columns, kept in memory: touched once per group, they
- * would otherwise crowd the integer loop's registers. */
-// @ts-ignore: decorator
-@lazy const facc: usize = memory.data(128, 16);
-
 /** acc[row] += f32(sum - rowsum * z) * s for one row's two vectors of columns. */
 // @ts-ignore: decorator
 @inline function scale_row(p: usize, lo: v128, hi: v128, rowsum: usize, zl: v128, zh: v128, sl: v128, sh: v128): void {
@@ -50,13 +45,6 @@ export function group_packed_bytes(k: i32, n: i32, g: i32, bits: i32): usize {
   }
   v128.store(p, f32x4.add(v128.load(p), f32x4.mul(f32x4.convert_i32x4_s(lo), sl)));
   v128.store(p, f32x4.add(v128.load(p, 16), f32x4.mul(f32x4.convert_i32x4_s(hi), sh)), 16);
-}
-
-/** y = acc * sx + bias for one row of the tile, `bytes` of it stored. */
-// @ts-ignore: decorator
-@inline function store_row(dst: usize, p: usize, sx: usize, b0: v128, b1: v128, bytes: usize): void {
-  const s = v128.load32_splat(sx);
-  store_2x_partial(dst, f32x4.add(f32x4.mul(v128.load(p), s), b0), f32x4.add(f32x4.mul(v128.load(p, 16), s), b1), bytes);
 }
 
 // @ts-ignore: decorator
@@ -109,18 +97,7 @@ export function group_packed_bytes(k: i32, n: i32, g: i32, bits: i32): usize {
         scale_row(facc + 64, c20, c21, r0 != 0 ? r0 + 2 * rstep : 0, zl, zh, sl, sh);
         scale_row(facc + 96, c30, c31, r0 != 0 ? r0 + 3 * rstep : 0, zl, zh, sl, sh);
       }
-      let b0 = zero, b1 = zero;
-      if (bias != 0) {
-        b0 = v128.load(bias + (<usize>n0 << 2));
-        b1 = v128.load(bias + (<usize>n0 << 2), 16);
-      }
-      const ps = sx + (<usize>m0 << 2);
-      const dst = out + ((<usize>m0 * outStride + n0) << 2);
-      const rowBytes = <usize>outStride << 2, bytes = <usize>nc << 2;
-      store_row(dst, facc, ps, b0, b1, bytes);
-      if (m0 + 1 < m) store_row(dst + rowBytes, facc + 32, ps + 4, b0, b1, bytes);
-      if (m0 + 2 < m) store_row(dst + 2 * rowBytes, facc + 64, ps + 8, b0, b1, bytes);
-      if (m0 + 3 < m) store_row(dst + 3 * rowBytes, facc + 96, ps + 12, b0, b1, bytes);
+      store_tile_f32(m, m0, n0, nc, sx, bias, out, outStride);
     }
   }
 }

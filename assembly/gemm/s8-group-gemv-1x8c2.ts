@@ -6,7 +6,7 @@
 // weights stream from memory once; the two k-pairs of a unit go to independent accumulators.
 
 import { group_block_bytes } from "./s8-group-gemm-4x8c2";
-import { store_2x_partial } from "./store";
+import { store_row_f32 } from "./group-output";
 
 // @ts-ignore: decorator
 @inline function dot(acc: v128, a: v128, b: v128): v128 {
@@ -71,12 +71,7 @@ import { store_2x_partial } from "./store";
       f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(c0), v128.load(blk)));
       f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(c1), v128.load(blk, 16)));
     }
-    let b0 = f32x4.splat(0), b1 = b0;
-    if (bias != 0) {
-      b0 = v128.load(bias + (<usize>n0 << 2));
-      b1 = v128.load(bias + (<usize>n0 << 2), 16);
-    }
-    store_2x_partial(out + (<usize>n0 << 2), f32x4.add(f32x4.mul(f0, vsx), b0), f32x4.add(f32x4.mul(f1, vsx), b1), <usize>min(8, n - n0) << 2);
+    store_row_f32(f0, f1, vsx, n0, min(8, n - n0), bias, out);
   }
 }
 

@@ -25,15 +25,12 @@
 // Contract as the SIMD kernels: A holds M rounded up to 4 rows (int8, row stride Ka = K rounded up to 4),
 // sx, offsets and rowsums ([row][group]) as many; bias f32[N rounded up to 8] or 0.
 
-import { store_2x_partial } from "./store";
+import { tile_acc as facc, store_tile_f32, store_row_f32 } from "./group-output";
 
 // @ts-ignore: decorator
 @inline export function relaxed_block_bytes(g: i32): usize {
   return 128 + (<usize>g << 2);
 }
-
-// @ts-ignore: decorator
-@lazy const facc: usize = memory.data(128, 16);
 
 // @ts-ignore: decorator
 @inline function pairs16(a: v128, b: v128): v128 {
@@ -48,12 +45,6 @@ import { store_2x_partial } from "./store";
   hi = i32x4.add(i32x4.sub(hi, i32x4.mul(r, v128.load(blk, 48))), i32x4.mul(o, v128.load(blk, 80)));
   v128.store(p, f32x4.add(v128.load(p), f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(blk))));
   v128.store(p, f32x4.add(v128.load(p, 16), f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(blk, 16))), 16);
-}
-
-// @ts-ignore: decorator
-@inline function store_row(dst: usize, p: usize, sx: usize, b0: v128, b1: v128, bytes: usize): void {
-  const s = v128.load32_splat(sx);
-  store_2x_partial(dst, f32x4.add(f32x4.mul(v128.load(p), s), b0), f32x4.add(f32x4.mul(v128.load(p, 16), s), b1), bytes);
 }
 
 export function s8_s4_gemm_f32_4x8c4_relaxed(
@@ -105,18 +96,7 @@ export function s8_s4_gemm_f32_4x8c4_relaxed(
         scale_row(facc + 64, c20, c21, blk, r0 + 2 * rowStep, o0 + 8);
         scale_row(facc + 96, c30, c31, blk, r0 + 3 * rowStep, o0 + 12);
       }
-      let b0 = zero, b1 = zero;
-      if (bias != 0) {
-        b0 = v128.load(bias + (<usize>n0 << 2));
-        b1 = v128.load(bias + (<usize>n0 << 2), 16);
-      }
-      const ps = sx + (<usize>m0 << 2);
-      const dst = out + ((<usize>m0 * outStride + n0) << 2);
-      const rowBytes = <usize>outStride << 2, bytes = <usize>nc << 2;
-      store_row(dst, facc, ps, b0, b1, bytes);
-      if (m0 + 1 < m) store_row(dst + rowBytes, facc + 32, ps + 4, b0, b1, bytes);
-      if (m0 + 2 < m) store_row(dst + 2 * rowBytes, facc + 64, ps + 8, b0, b1, bytes);
-      if (m0 + 3 < m) store_row(dst + 3 * rowBytes, facc + 96, ps + 12, b0, b1, bytes);
+      store_tile_f32(m, m0, n0, nc, sx, bias, out, outStride);
     }
   }
 }
@@ -168,11 +148,6 @@ export function s8_s4_gemv_f32_1x8c4_relaxed(
       f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(c0), v128.load(blk)));
       f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(c1), v128.load(blk, 16)));
     }
-    let b0 = f32x4.splat(0), b1 = b0;
-    if (bias != 0) {
-      b0 = v128.load(bias + (<usize>n0 << 2));
-      b1 = v128.load(bias + (<usize>n0 << 2), 16);
-    }
-    store_2x_partial(out + (<usize>n0 << 2), f32x4.add(f32x4.mul(f0, vsx), b0), f32x4.add(f32x4.mul(f1, vsx), b1), <usize>min(8, n - n0) << 2);
+    store_row_f32(f0, f1, vsx, n0, min(8, n - n0), bias, out);
   }
 }
