@@ -29,3 +29,8 @@ export {
 } from "./formats/onnx/proto.js";
 export { tfliteToOnnx } from "./formats/onnx/export-tflite.js";
 export { simulateTflite } from "./quant/simulate-tflite.js";
+export {
+  Observer, ChannelObserver, paramsFromRange, dyadicScale,
+  type CalibrationMethod, type ObserverOptions, type QuantRange, type AffineQuantParams,
+} from "./quant/calibrate.js";
+export { readIdx, type IdxArray } from "./data/idx.js";
