@@ -2,9 +2,9 @@
 // dyad CLI (DESIGN.md §6): `run` and `inspect` for models (TFLite; ONNX for the QOperator matmul family so
 // far), `bench` for the kernel benchmarks.
 
-import { writeFile, readFile } from "node:fs/promises";
+import { writeFile, readFile, readdir, stat } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { loadDyad, probeFeatures, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, DyadError } from "../dist/node.js";
+import { loadDyad, probeFeatures, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, quantizeOnnx, decodeOnnxModel, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
 import { benchConv } from "../bench/conv.js";
@@ -22,7 +22,12 @@ const USAGE = `usage:
   dyad inspect <model>                 operators, tensors, dtypes, quantization parameters
   dyad convert <model.tflite> -o <model.onnx> [--input FILE]...
                                        writes an ONNX QOperator model; reports how its outputs differ
-                                       from the TFLite run's (ONNX requantizes in fp32)`;
+                                       from the TFLite run's (ONNX requantizes in fp32)
+  dyad quantize <float.onnx> --calib DIR|FILE -o <out.onnx> [--method minmax|moving-average|percentile|kl|mse]
+        [--activations uint8|int8] [--granularity tensor|channel] [--bias-correction] [--weights int8]
+                                       post-training quantization to a QDQ model (static ranges); the
+                                       calibration data is raw little-endian float32: a file of samples
+                                       one after another, or a folder with one file per sample`;
 
 function fail(message, code = 2) {
   process.stderr.write(`dyad: ${message}\n`);
@@ -196,6 +201,47 @@ async function convert(args) {
   b.dispose();
 }
 
+async function quantize(args) {
+  const file = args[0];
+  const out = option(args, "-o")[0];
+  const calib = option(args, "--calib")[0];
+  if (!file || file.startsWith("-") || !out || !calib) fail(`quantize needs a model file, --calib and -o <output.onnx>\n${USAGE}`);
+  const weights = option(args, "--weights")[0] ?? "int8";
+  if (weights !== "int8") fail(`--weights ${weights}: quantize writes int8 weights (int4 weights run through MatMulNBits or DequantizeLinear(int4) -> MatMul models)`);
+  const activations = option(args, "--activations")[0] ?? "uint8";
+  if (!["uint8", "int8"].includes(activations)) fail(`--activations ${activations}: uint8 or int8 (static ranges; dynamic quantization is ONNX's DynamicQuantizeLinear, which dyad runs as it is)`);
+  const granularity = option(args, "--granularity")[0] ?? "channel";
+  if (!["tensor", "channel"].includes(granularity)) fail(`--granularity ${granularity}: tensor or channel`);
+  const bytes = new Uint8Array(await readFile(file));
+  const model = decodeOnnxModel(bytes);
+  if (model.inputs.length !== 1) fail(`quantize reads calibration files for one-input models; ${file} has ${model.inputs.length} inputs`);
+  const dims = model.inputs[0].shape;
+  if (!dims.every((d) => typeof d === "number")) fail(`input "${model.inputs[0].name}" has symbolic dimensions [${dims}]; quantize needs them fixed`);
+  const size = dims.reduce((a, b) => a * b, 1);
+  const floats = (buf, what) => {
+    if (buf.length % 4 !== 0) fail(`${what}: ${buf.length} bytes is not a whole number of float32 values`);
+    return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+  };
+  const samples = [];
+  if ((await stat(calib)).isDirectory()) {
+    for (const f of (await readdir(calib)).sort()) {
+      const x = floats(await readFile(`${calib}/${f}`), `${calib}/${f}`);
+      if (x.length !== size) fail(`${calib}/${f}: ${x.length} float32 values; the input [${dims}] needs ${size}`);
+      samples.push([x]);
+    }
+  } else {
+    const all = floats(await readFile(calib), calib);
+    if (all.length % size !== 0) fail(`${calib}: ${all.length} float32 values is not a whole number of samples of [${dims}] (${size} each)`);
+    for (let i = 0; i < all.length; i += size) samples.push([all.slice(i, i + size)]);
+  }
+  const dyad = await loadDyad();
+  const method = option(args, "--method")[0] ?? "minmax";
+  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: samples, method, activations, granularity, biasCorrection: args.includes("--bias-correction") });
+  await writeFile(out, q);
+  console.log(`wrote ${out}: ${q.length} bytes (float: ${bytes.length}); ${samples.length} calibration samples, method ${method}`);
+  console.log(`quantized ${report.quantizedNodes.length} weighted nodes, ${report.activations.length} activation tensors; folded ${report.removedRelus} Relu`);
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case "bench":
@@ -204,8 +250,9 @@ switch (command) {
   case "run":
   case "inspect":
   case "convert":
+  case "quantize":
     try {
-      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : convert(rest));
+      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : command === "convert" ? convert(rest) : quantize(rest));
     } catch (e) {
       if (e instanceof DyadError || e.code === "ENOENT") fail(e.message);
       throw e;

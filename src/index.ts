@@ -34,3 +34,4 @@ export {
   type CalibrationMethod, type ObserverOptions, type QuantRange, type AffineQuantParams,
 } from "./quant/calibrate.js";
 export { readIdx, type IdxArray } from "./data/idx.js";
+export { quantizeOnnx, type PtqOptions, type PtqReport } from "./quant/ptq.js";

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { floatCnn } from "./float-cnn.js";
 
 const BIN = fileURLToPath(new URL("../bin/dyad.js", import.meta.url));
 const MODEL = fileURLToPath(new URL("../../shared/corpora/tflm/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite", import.meta.url));
@@ -46,4 +47,26 @@ it("dyad convert refuses what is not a TFLite file, and missing arguments, with 
   const missing = dyadCli("convert", junk);
   expect(missing.status).toBe(2);
   expect(missing.stderr).toMatch(/-o <output\.onnx>/);
+});
+
+it("dyad quantize writes a QDQ model from a float ONNX model and calibration data, which dyad run executes", () => {
+  const dir = tempDir();
+  const float = join(dir, "cnn.onnx"), calib = join(dir, "calib.bin"), out = join(dir, "cnn.int8.onnx"), x = join(dir, "x.bin");
+  writeFileSync(float, floatCnn(1));
+  writeFileSync(calib, new Uint8Array(Float32Array.from({ length: 64 * 16 }, (_, i) => (i * 0.37) % 1).buffer));
+  writeFileSync(x, new Uint8Array(Float32Array.from({ length: 64 }, (_, i) => (i * 0.11) % 1).buffer));
+  const q = dyadCli("quantize", float, "--calib", calib, "-o", out, "--method", "percentile", "--bias-correction");
+  expect(q.status, q.stderr).toBe(0);
+  expect(q.stdout).toMatch(/wrote .*cnn\.int8\.onnx: \d+ bytes .*16 calibration samples, method percentile/);
+  expect(q.stdout).toMatch(/quantized 4 weighted nodes, \d+ activation tensors; folded 2 Relu/);
+  const run = JSON.parse(execFileSync(process.execPath, [BIN, "run", out, "--input", x, "--json"], { encoding: "utf8" }));
+  expect(run.outputs[0].shape).toEqual([1, 10]);
+  expect(execFileSync(process.execPath, [BIN, "inspect", out], { encoding: "utf8" })).toMatch(/QuantizeLinear/);
+  const badCalib = join(dir, "bad.bin");
+  writeFileSync(badCalib, new Uint8Array(4 * 65));
+  const bad = dyadCli("quantize", float, "--calib", badCalib, "-o", out);
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/65 float32 values is not a whole number of samples of \[1,1,8,8\] \(64 each\)/);
+  expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int4").stderr).toMatch(/--weights int4/);
+  expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--method", "entropy").status).toBe(2);
 });

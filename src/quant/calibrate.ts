@@ -7,9 +7,10 @@
 // - "percentile": the p-th percentile of |x| (symmetric) or the (100 - p)-th and p-th of x (asymmetric),
 //   read from a histogram.
 // - "kl": TensorRT's entropy calibration (Migacz, "8-bit Inference with TensorRT", GTC 2017): a histogram of
-//   |x| in 2048 bins; for each candidate threshold i (from the number of quantized levels up), the clipped
-//   distribution P (the tail folded into bin i - 1) is merged into the quantized levels and expanded back
-//   over P's non-empty bins as Q; the threshold with the smallest KL(P || Q) wins.
+//   |x| in 2048 bins; for each candidate threshold i (from the number of quantized levels up), P is the
+//   first i bins with the tail folded into bin i - 1, Q the first i bins (tail left out) merged into the
+//   quantized levels and expanded back over the non-empty bins; the threshold with the smallest KL(P || Q)
+//   wins.
 // - "mse": the clipping threshold (symmetric) or range (asymmetric, scaled from the extremes) whose uniform
 //   quantization has the smallest mean squared error over the histogram.
 //
@@ -151,14 +152,15 @@ function klThreshold(h: Histogram, levels: number): number {
   for (let i = Math.max(levels, first + levels); i <= h.bins; i++) {
     const p = counts.slice(0, i);
     for (let j = i; j < h.bins; j++) p[i - 1] += counts[j];
-    // Merge P's i bins into `levels` quantized bins, then spread each back over its non-empty source bins.
+    // Q: the first i bins as they are (the tail not folded in, so clipping costs), merged into `levels`
+    // quantized bins and spread back over each one's non-empty source bins.
     const q = new Float64Array(i);
     const per = i / levels;
     for (let l = 0; l < levels; l++) {
       const start = Math.floor(l * per), end = l === levels - 1 ? i : Math.floor((l + 1) * per);
       let sum = 0, nonzero = 0;
-      for (let j = start; j < end; j++) { sum += p[j]; if (p[j] > 0) nonzero++; }
-      for (let j = start; j < end; j++) if (p[j] > 0) q[j] = sum / nonzero;
+      for (let j = start; j < end; j++) { sum += counts[j]; if (counts[j] > 0) nonzero++; }
+      for (let j = start; j < end; j++) if (counts[j] > 0) q[j] = sum / nonzero;
     }
     const kl = klDivergence(p, q);
     // Ties go to the wider threshold (a constant tensor has KL 0 everywhere: clip nothing).

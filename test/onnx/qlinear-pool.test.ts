@@ -84,7 +84,7 @@ describe("com.microsoft QLinearAveragePool against onnxruntime-web", () => {
         const x = Float32Array.from({ length: n }, () => (r() - 0.5) * (act === "uint8" ? 12 : 6));
         if (p.ties) for (let i = 0; i < n; i++) x[i] = Math.round(x[i] / 0.05) * 0.05; // on the quantization grid
         const spec = poolModel(p, act);
-        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims: spec.inputs[0].dims }]);
+        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims: spec.inputs[0].dims as number[] }]);
       });
     }
   }

@@ -180,6 +180,8 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, number | number[] | string | OnnxTensor>;
+  /** Names of the FLOAT and FLOATS attributes (a number alone does not say which it was), for re-encoding. */
+  floatAttrs?: string[];
 }
 
 type Long = { toNumber(): number } | number;
@@ -270,7 +272,9 @@ export function decodeModel(buf: Uint8Array): OnnxModel {
   if (!m.graph) throw new Error("the model has no graph");
   const nodes = m.graph.node.map((n) => {
     const attrs: OnnxNode["attrs"] = {};
+    const floatAttrs: string[] = [];
     for (const a of n.attribute as Record<string, unknown>[]) {
+      if (a.type === 1 || a.type === 6) floatAttrs.push(a.name as string);
       // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, TENSOR = 4, FLOATS = 6, INTS = 7
       const type = a.type as number;
       attrs[a.name as string] = type === 1 ? (a.f as number) : type === 2 ? num(a.i as Long)
@@ -280,7 +284,7 @@ export function decodeModel(buf: Uint8Array): OnnxModel {
     }
     return {
       opType: n.opType as string, domain: (n.domain as string) || "", name: (n.name as string) || "",
-      inputs: n.input as string[], outputs: n.output as string[], attrs,
+      inputs: n.input as string[], outputs: n.output as string[], attrs, floatAttrs,
     };
   });
   const initializers = m.graph.initializer.map(tensorFromObject);
@@ -308,17 +312,18 @@ export interface TensorInit {
 }
 
 export interface GraphSpec {
-  /** Attributes: an integer, integers, or `{ float }` for a FLOAT attribute. */
-  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string; attrs?: Record<string, number | number[] | string | { float: number }> }[];
-  inputs: { name: string; dtype: string; dims: number[] }[];
-  outputs: { name: string; dtype: string; dims: number[] }[];
+  /** Attributes: an integer, integers, a string, `{ float }` for a FLOAT one, `{ floats }` for FLOATS. */
+  nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string; name?: string; attrs?: Record<string, number | number[] | string | { float: number } | { floats: number[] }> }[];
+  /** Dimensions; a string is a symbolic dimension. */
+  inputs: { name: string; dtype: string; dims: (number | string)[] }[];
+  outputs: { name: string; dtype: string; dims: (number | string)[] }[];
   initializers: TensorInit[];
   opset: number;
 }
 
-const valueInfo = (v: { name: string; dtype: string; dims: number[] }) => ({
+const valueInfo = (v: { name: string; dtype: string; dims: (number | string)[] }) => ({
   name: v.name,
-  type: { tensorType: { elemType: ONNX_TYPE_ID[v.dtype], shape: { dim: v.dims.map((d) => ({ dimValue: d })) } } },
+  type: { tensorType: { elemType: ONNX_TYPE_ID[v.dtype], shape: { dim: v.dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } },
 });
 
 /** Serializes a one-graph model with raw little-endian initializers. */
@@ -332,12 +337,12 @@ export function encodeModel(g: GraphSpec): Uint8Array {
     graph: {
       name: "dyad",
       node: g.nodes.map((n) => ({
-        input: n.inputs, output: n.outputs, opType: n.opType, domain: n.domain ?? "",
-        // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, INTS = 7.
+        input: n.inputs, output: n.outputs, opType: n.opType, domain: n.domain ?? "", ...(n.name ? { name: n.name } : {}),
+        // AttributeProto.AttributeType: FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7.
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
           Array.isArray(v) ? { name, type: 7, ints: v }
             : typeof v === "string" ? { name, type: 3, s: new TextEncoder().encode(v) }
-              : typeof v === "object" ? { name, type: 1, f: v.float } : { name, type: 2, i: v }),
+              : typeof v === "object" ? ("floats" in v ? { name, type: 6, floats: v.floats } : { name, type: 1, f: v.float }) : { name, type: 2, i: v }),
       })),
       initializer: g.initializers.map((t) => ({
         name: t.name, dims: t.dims, dataType: ONNX_TYPE_ID[t.dtype],

@@ -1,0 +1,64 @@
+// Post-training quantization of a float ONNX CNN into QDQ (src/quant/ptq.ts): dyad runs the result with
+// integer ops only (besides the input's QuantizeLinear and the output's DequantizeLinear), onnxruntime-web
+// runs the same file with identical outputs, and the outputs stay close to the float model's.
+
+import { describe, it, expect } from "vitest";
+import { floatCnn } from "./float-cnn.js";
+import { quantizeOnnx } from "../src/quant/ptq.js";
+import { BufferError, ShapeError } from "../src/errors.js";
+import { dyad, rng } from "./helpers.js";
+import { expectSameAsOrt } from "./onnx/ort-compare.js";
+
+const images = (n: number, seed: number) => {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => [Float32Array.from({ length: 64 }, () => r())]);
+};
+
+describe("post-training quantization of a float ONNX model (QDQ)", () => {
+  for (const method of ["minmax", "percentile", "kl", "mse", "moving-average"] as const) {
+    for (const activations of ["uint8", "int8"] as const) {
+      // KL reads a histogram's shape: it gets more calibration data (24 images leave its histograms sparse).
+      it(`${method}, ${activations} activations: integer-only in dyad, identical in onnxruntime-web, close to float`, async () => {
+        const d = await dyad();
+        const float = floatCnn(1);
+        const { model, report } = quantizeOnnx(d, float, { calibration: images(method === "kl" ? 200 : 24, 2), method, activations, granularity: "channel" });
+        expect(report.quantizedNodes.length).toBe(4);
+        expect(report.removedRelus).toBe(2);
+        // dyad: every Conv/Gemm/Add/pool fused into integer ops.
+        const m = d.loadModel(model);
+        const ops: string[] = [];
+        m.run([images(1, 9)[0][0]], { profile: (op) => ops.push(op) });
+        m.dispose();
+        // Quantize the input, integer ops (MaxPool and Flatten move 8-bit values), dequantize the output.
+        expect(ops[0]).toBe("QuantizeLinear");
+        expect(ops[ops.length - 1]).toBe("DequantizeLinear");
+        expect(ops.filter((op) => /Quantize|Dequantize/.test(op)).length, ops.join()).toBe(2);
+        for (const op of ["Conv", "Gemm", "Add", "GlobalAveragePool", "Relu", "QLinearLeakyRelu"]) expect(ops.includes(op), `${op} in ${ops}`).toBe(false);
+        const fm = d.loadModel(float);
+        for (const [x] of images(6, 5)) {
+          const ours = await expectSameAsOrt(model, [{ name: "x", data: x, dims: [1, 1, 8, 8] }], { graphOptimizationLevel: "all" });
+          const ref = fm.run([x])[0].data as Float32Array;
+          const y = ours[0].data as Float32Array;
+          const range = Math.max(...ref) - Math.min(...ref);
+          for (let j = 0; j < 10; j++) expect(Math.abs(y[j] - ref[j]), `${method} output ${j}`).toBeLessThan(0.15 * range);
+        }
+        fm.dispose();
+      });
+    }
+  }
+
+  it("bias correction and per-tensor weights also give models both engines agree on", async () => {
+    const d = await dyad();
+    for (const options of [{ biasCorrection: true }, { granularity: "tensor" as const }]) {
+      const { model } = quantizeOnnx(d, floatCnn(3), { calibration: images(16, 4), ...options });
+      await expectSameAsOrt(model, [{ name: "x", data: images(1, 8)[0][0], dims: [1, 1, 8, 8] }], { graphOptimizationLevel: "all" });
+    }
+  });
+
+  it("refuses bad calibration data with typed errors", async () => {
+    const d = await dyad();
+    expect(() => quantizeOnnx(d, floatCnn(1), { calibration: [] })).toThrow(BufferError);
+    expect(() => quantizeOnnx(d, floatCnn(1), { calibration: [[new Float32Array(10)]] })).toThrow(/input 0 \("x"\) must be a Float32Array of 64 values/);
+    expect(() => quantizeOnnx(d, floatCnn(1), { calibration: [[new Float32Array(64), new Float32Array(64)]] })).toThrow(ShapeError);
+  });
+});
