@@ -1,0 +1,301 @@
+// A compact trainer's layers (float32 data, float64 sums), NCHW like ONNX: Conv2d (stride 1, zero padding),
+// ReLU, MaxPool (2x2, stride 2), Flatten, Dense, and fake quantization with the straight-through estimator.
+// Each layer keeps what its backward pass needs from the last forward pass (one batch at a time).
+//
+// Fake quantization (the survey's §IV-A, QAT): q(x) = s * (clamp(round(x / s) + z, qmin, qmax) - z) in the
+// forward pass; the backward pass is the clipped straight-through estimator: the gradient passes where x was
+// inside the representable range and is zero where it was clamped. Weights are quantized symmetric per
+// output channel (scale max|w| / qmax each step); activations asymmetric with an exponential moving average
+// of the batch min/max (momentum 0.9), as during PTQ calibration.
+
+import { ShapeError } from "../errors.js";
+import { roundHalfEven } from "../tensor/qtensor.js";
+
+export interface Param {
+  value: Float32Array;
+  grad: Float32Array;
+  /** Output channels (for per-channel weight fake quantization), 0 for biases. */
+  channels: number;
+  name: string;
+}
+
+export interface Layer {
+  readonly kind: string;
+  /** [C, H, W] or [features] of one sample, for this input shape. */
+  outputShape(input: number[]): number[];
+  forward(x: Float32Array, batch: number, input: number[], training: boolean): Float32Array;
+  /** Gradient w.r.t. the input; accumulates the parameters' gradients. */
+  backward(dy: Float32Array, batch: number, input: number[]): Float32Array;
+  params(): Param[];
+}
+
+function param(name: string, size: number, channels: number, init: (i: number) => number): Param {
+  return { name, value: Float32Array.from({ length: size }, (_, i) => init(i)), grad: new Float32Array(size), channels };
+}
+
+/**
+ * Symmetric per-channel fake quantization of weights into `out`. The scale comes from max|w| each step, so
+ * nothing is clipped and the straight-through gradient passes everywhere.
+ */
+function fakeQuantWeights(w: Float32Array, channels: number, bits: number, out: Float32Array): void {
+  const inner = w.length / channels, qmax = 2 ** (bits - 1) - 1;
+  for (let c = 0; c < channels; c++) {
+    let amax = 0;
+    for (let i = c * inner; i < (c + 1) * inner; i++) amax = Math.max(amax, Math.abs(w[i]));
+    const s = amax === 0 ? 1 : amax / qmax;
+    for (let i = c * inner; i < (c + 1) * inner; i++) out[i] = s * Math.max(-qmax, Math.min(qmax, roundHalfEven(w[i] / s)));
+  }
+}
+
+/** Weight bits for fake quantization during training; 0 for float. */
+export interface QuantConfig { weightBits: number; activationBits: number }
+
+export class Conv2d implements Layer {
+  readonly kind = "Conv";
+  readonly weight: Param;
+  readonly bias: Param;
+  private x: Float32Array = new Float32Array(0);
+  private wq: Float32Array;
+  quant: QuantConfig = { weightBits: 0, activationBits: 0 };
+
+  constructor(readonly cin: number, readonly cout: number, readonly k: number, readonly pad: number, random: () => number) {
+    const fan = cin * k * k, bound = Math.sqrt(6 / fan); // He-uniform for ReLU networks
+    this.weight = param("weight", cout * fan, cout, () => (random() * 2 - 1) * bound);
+    this.bias = param("bias", cout, 0, () => 0);
+    this.wq = new Float32Array(this.weight.value.length);
+  }
+
+  outputShape([c, h, w]: number[]): number[] {
+    if (c !== this.cin) throw new ShapeError(`Conv2d: input has ${c} channels, the layer ${this.cin}`);
+    return [this.cout, h + 2 * this.pad - this.k + 1, w + 2 * this.pad - this.k + 1];
+  }
+
+  /** The weights the forward pass uses (fake-quantized when training with weight bits). */
+  effectiveWeights(): Float32Array {
+    if (!this.quant.weightBits) return this.weight.value;
+    fakeQuantWeights(this.weight.value, this.cout, this.quant.weightBits, this.wq);
+    return this.wq;
+  }
+
+  forward(x: Float32Array, batch: number, input: number[]): Float32Array {
+    const [cin, h, w] = input, [cout, oh, ow] = this.outputShape(input), k = this.k, p = this.pad;
+    this.x = x;
+    const wt = this.effectiveWeights(), b = this.bias.value;
+    const y = new Float32Array(batch * cout * oh * ow);
+    for (let n = 0; n < batch; n++) for (let co = 0; co < cout; co++) {
+      const yo = (n * cout + co) * oh * ow;
+      for (let i = 0; i < oh * ow; i++) y[yo + i] = b[co];
+      for (let ci = 0; ci < cin; ci++) {
+        const xo = (n * cin + ci) * h * w;
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+          const wv = wt[((co * cin + ci) * k + ky) * k + kx];
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy + ky - p;
+            if (iy < 0 || iy >= h) continue;
+            const x0 = Math.max(0, p - kx), x1 = Math.min(ow, w + p - kx);
+            const row = xo + iy * w + kx - p, out = yo + oy * ow;
+            for (let ox = x0; ox < x1; ox++) y[out + ox] += wv * x[row + ox];
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  backward(dy: Float32Array, batch: number, input: number[]): Float32Array {
+    const [cin, h, w] = input, [cout, oh, ow] = this.outputShape(input), k = this.k, p = this.pad, x = this.x;
+    const wt = this.quant.weightBits ? this.wq : this.weight.value;
+    const dx = new Float32Array(x.length), dw = this.weight.grad, db = this.bias.grad;
+    for (let n = 0; n < batch; n++) for (let co = 0; co < cout; co++) {
+      const yo = (n * cout + co) * oh * ow;
+      for (let i = 0; i < oh * ow; i++) db[co] += dy[yo + i];
+      for (let ci = 0; ci < cin; ci++) {
+        const xo = (n * cin + ci) * h * w;
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+          const wi = ((co * cin + ci) * k + ky) * k + kx, wv = wt[wi];
+          let g = 0;
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy + ky - p;
+            if (iy < 0 || iy >= h) continue;
+            const x0 = Math.max(0, p - kx), x1 = Math.min(ow, w + p - kx);
+            const row = xo + iy * w + kx - p, out = yo + oy * ow;
+            for (let ox = x0; ox < x1; ox++) {
+              g += dy[out + ox] * x[row + ox];
+              dx[row + ox] += dy[out + ox] * wv;
+            }
+          }
+          dw[wi] += g; // straight through the weight quantizer (nothing clipped)
+        }
+      }
+    }
+    return dx;
+  }
+
+  params(): Param[] {
+    return [this.weight, this.bias];
+  }
+}
+
+export class Dense implements Layer {
+  readonly kind = "Dense";
+  readonly weight: Param; // [out, in], as ONNX Gemm with transB = 1
+  readonly bias: Param;
+  private x: Float32Array = new Float32Array(0);
+  private wq: Float32Array;
+  quant: QuantConfig = { weightBits: 0, activationBits: 0 };
+
+  constructor(readonly inputs: number, readonly outputs: number, random: () => number) {
+    const bound = Math.sqrt(6 / inputs);
+    this.weight = param("weight", inputs * outputs, outputs, () => (random() * 2 - 1) * bound);
+    this.bias = param("bias", outputs, 0, () => 0);
+    this.wq = new Float32Array(this.weight.value.length);
+  }
+
+  outputShape(input: number[]): number[] {
+    const size = input.reduce((a, b) => a * b, 1);
+    if (size !== this.inputs) throw new ShapeError(`Dense: input has ${size} features, the layer ${this.inputs}`);
+    return [this.outputs];
+  }
+
+  effectiveWeights(): Float32Array {
+    if (!this.quant.weightBits) return this.weight.value;
+    fakeQuantWeights(this.weight.value, this.outputs, this.quant.weightBits, this.wq);
+    return this.wq;
+  }
+
+  forward(x: Float32Array, batch: number): Float32Array {
+    this.x = x;
+    const w = this.effectiveWeights(), b = this.bias.value, I = this.inputs, O = this.outputs;
+    const y = new Float32Array(batch * O);
+    for (let n = 0; n < batch; n++) for (let o = 0; o < O; o++) {
+      let s = b[o];
+      for (let i = 0; i < I; i++) s += w[o * I + i] * x[n * I + i];
+      y[n * O + o] = s;
+    }
+    return y;
+  }
+
+  backward(dy: Float32Array, batch: number): Float32Array {
+    const w = this.quant.weightBits ? this.wq : this.weight.value, x = this.x, I = this.inputs, O = this.outputs;
+    const dx = new Float32Array(batch * I);
+    for (let n = 0; n < batch; n++) for (let o = 0; o < O; o++) {
+      const g = dy[n * O + o];
+      if (g === 0) continue;
+      this.bias.grad[o] += g;
+      for (let i = 0; i < I; i++) {
+        this.weight.grad[o * I + i] += g * x[n * I + i];
+        dx[n * I + i] += g * w[o * I + i];
+      }
+    }
+    return dx;
+  }
+
+  params(): Param[] {
+    return [this.weight, this.bias];
+  }
+}
+
+export class Relu implements Layer {
+  readonly kind = "Relu";
+  private y: Float32Array = new Float32Array(0);
+  outputShape(input: number[]): number[] { return input; }
+  forward(x: Float32Array): Float32Array {
+    this.y = x.map((v) => (v > 0 ? v : 0));
+    return this.y;
+  }
+  backward(dy: Float32Array): Float32Array { return dy.map((g, i) => (this.y[i] > 0 ? g : 0)); }
+  params(): Param[] { return []; }
+}
+
+export class MaxPool2 implements Layer {
+  readonly kind = "MaxPool";
+  private argmax: Int32Array = new Int32Array(0);
+  private inputSize = 0;
+  outputShape([c, h, w]: number[]): number[] { return [c, Math.floor(h / 2), Math.floor(w / 2)]; }
+  forward(x: Float32Array, batch: number, input: number[]): Float32Array {
+    const [c, h, w] = input, [, oh, ow] = this.outputShape(input);
+    const y = new Float32Array(batch * c * oh * ow);
+    this.argmax = new Int32Array(y.length);
+    this.inputSize = x.length;
+    for (let p = 0; p < batch * c; p++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+      let best = -Infinity, at = 0;
+      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
+        const i = p * h * w + (2 * oy + dy) * w + 2 * ox + dx;
+        if (x[i] > best) { best = x[i]; at = i; }
+      }
+      const o = (p * oh + oy) * ow + ox;
+      y[o] = best;
+      this.argmax[o] = at;
+    }
+    return y;
+  }
+  backward(dy: Float32Array): Float32Array {
+    const dx = new Float32Array(this.inputSize);
+    for (let i = 0; i < dy.length; i++) dx[this.argmax[i]] += dy[i];
+    return dx;
+  }
+  params(): Param[] { return []; }
+}
+
+export class Flatten implements Layer {
+  readonly kind = "Flatten";
+  outputShape(input: number[]): number[] { return [input.reduce((a, b) => a * b, 1)]; }
+  forward(x: Float32Array): Float32Array { return x; }
+  backward(dy: Float32Array): Float32Array { return dy; }
+  params(): Param[] { return []; }
+}
+
+/**
+ * Fake quantization of activations (asymmetric, EMA range) with the clipped straight-through estimator.
+ * Inserted after each ReLU/pool when training with activation bits; a no-op otherwise.
+ */
+export class FakeQuant implements Layer {
+  readonly kind = "FakeQuant";
+  bits = 0;
+  min = 0;
+  max = 0;
+  private seen = false;
+  private mask: Uint8Array = new Uint8Array(0);
+  outputShape(input: number[]): number[] { return input; }
+  forward(x: Float32Array, _batch: number, _input: number[], training: boolean): Float32Array {
+    if (training || !this.seen) {
+      let lo = 0, hi = 0;
+      for (const v of x) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      this.min = this.seen ? 0.9 * this.min + 0.1 * lo : lo;
+      this.max = this.seen ? 0.9 * this.max + 0.1 * hi : hi;
+      this.seen = true;
+    }
+    if (!this.bits) return x;
+    const qmax = 2 ** this.bits - 1;
+    const s = this.max > this.min ? (this.max - this.min) / qmax : 1;
+    const z = Math.max(0, Math.min(qmax, roundHalfEven(-this.min / s)));
+    this.mask = new Uint8Array(x.length);
+    return x.map((v, i) => {
+      const q = roundHalfEven(v / s) + z;
+      if (q >= 0 && q <= qmax) this.mask[i] = 1;
+      return s * (Math.max(0, Math.min(qmax, q)) - z);
+    });
+  }
+  backward(dy: Float32Array): Float32Array {
+    return this.bits ? dy.map((g, i) => (this.mask[i] ? g : 0)) : dy;
+  }
+  params(): Param[] { return []; }
+}
+
+/** Mean softmax cross-entropy of logits [batch, classes] against labels; returns the loss and dLogits. */
+export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<number>, batch: number, classes: number): { loss: number; grad: Float32Array } {
+  const grad = new Float32Array(logits.length);
+  let loss = 0;
+  for (let n = 0; n < batch; n++) {
+    let m = -Infinity;
+    for (let c = 0; c < classes; c++) m = Math.max(m, logits[n * classes + c]);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[n * classes + c] - m);
+    for (let c = 0; c < classes; c++) {
+      const p = Math.exp(logits[n * classes + c] - m) / sum;
+      grad[n * classes + c] = (p - (c === labels[n] ? 1 : 0)) / batch;
+    }
+    loss -= Math.log(Math.exp(logits[n * classes + labels[n]] - m) / sum) / batch;
+  }
+  return { loss, grad };
+}
