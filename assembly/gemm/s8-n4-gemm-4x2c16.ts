@@ -35,6 +35,18 @@
   return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
 }
 
+/** Column 0's 16 weights of a 16-k block: its indices (bytes 0-7, low then high nibbles) through its table. */
+// @ts-ignore: decorator
+@inline function decode0(v: v128, table: v128, nibble: v128): v128 {
+  return i8x16.swizzle(table, v128.shuffle<u8>(v128.and(v, nibble), i8x16.shr_u(v, 4), 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+}
+
+/** Column 1's (bytes 8-15). */
+// @ts-ignore: decorator
+@inline function decode1(v: v128, table: v128, nibble: v128): v128 {
+  return i8x16.swizzle(table, v128.shuffle<u8>(v128.and(v, nibble), i8x16.shr_u(v, 4), 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+}
+
 // @ts-ignore: decorator
 @inline function dot2(acc: v128, al: v128, ah: v128, wl: v128, wh: v128): v128 {
   return i32x4.add(acc, i32x4.add(i32x4.dot_i16x8_s(al, wl), i32x4.dot_i16x8_s(ah, wh)));
@@ -71,9 +83,7 @@ export function s8_n4_gemm_f32_4x2c16_simd(
         let pw = blk + 48;
         for (let b = 0; b < blocks; b++) {
           const v = v128.load(pw);
-          const lo = v128.and(v, nibble), hi = i8x16.shr_u(v, 4);
-          const w0 = i8x16.swizzle(t0, v128.shuffle<u8>(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
-          const w1 = i8x16.swizzle(t1, v128.shuffle<u8>(lo, hi, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+          const w0 = decode0(v, t0, nibble), w1 = decode1(v, t1, nibble);
           const w0l = i16x8.extend_low_i8x16_s(w0), w0h = i16x8.extend_high_i8x16_s(w0);
           const w1l = i16x8.extend_low_i8x16_s(w1), w1h = i16x8.extend_high_i8x16_s(w1);
           let al = v128.load(pa), ah = v128.load(pa, 16);
@@ -121,9 +131,7 @@ export function s8_n4_gemv_f32_1x2c16_simd(n: i32, k: i32, g: i32, a: usize, w: 
       let pw = blk + 48;
       for (let b = 0; b < blocks; b++) {
         const v = v128.load(pw);
-        const lo = v128.and(v, nibble), hi = i8x16.shr_u(v, 4);
-        const w0 = i8x16.swizzle(t0, v128.shuffle<u8>(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
-        const w1 = i8x16.swizzle(t1, v128.shuffle<u8>(lo, hi, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31));
+        const w0 = decode0(v, t0, nibble), w1 = decode1(v, t1, nibble);
         const al = v128.load(pa), ah = v128.load(pa, 16);
         c0 = dot2(c0, al, ah, i16x8.extend_low_i8x16_s(w0), i16x8.extend_high_i8x16_s(w0));
         c1 = dot2(c1, al, ah, i16x8.extend_low_i8x16_s(w1), i16x8.extend_high_i8x16_s(w1));
