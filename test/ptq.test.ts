@@ -5,7 +5,8 @@
 import { describe, it, expect } from "vitest";
 import { floatCnn } from "./float-cnn.js";
 import { quantizeOnnx } from "../src/quant/ptq.js";
-import { BufferError, ShapeError } from "../src/errors.js";
+import { BufferError, ShapeError, UnsupportedError } from "../src/errors.js";
+import { encodeModel } from "../src/formats/onnx/proto.js";
 import { dyad, rng } from "./helpers.js";
 import { expectSameAsOrt } from "./onnx/ort-compare.js";
 
@@ -60,5 +61,17 @@ describe("post-training quantization of a float ONNX model (QDQ)", () => {
     expect(() => quantizeOnnx(d, floatCnn(1), { calibration: [] })).toThrow(BufferError);
     expect(() => quantizeOnnx(d, floatCnn(1), { calibration: [[new Float32Array(10)]] })).toThrow(/input 0 \("x"\) must be a Float32Array of 64 values/);
     expect(() => quantizeOnnx(d, floatCnn(1), { calibration: [[new Float32Array(64), new Float32Array(64)]] })).toThrow(ShapeError);
+    // A float model with an operator dyad does not run: refused at calibration, naming the node.
+    const erf = encodeModel({
+      opset: 17,
+      nodes: [{ opType: "Gemm", inputs: ["x", "w"], outputs: ["h"], attrs: { transB: 1 } }, { opType: "Erf", inputs: ["h"], outputs: ["y"] }],
+      initializers: [{ name: "w", dtype: "float32", dims: [4, 4], data: new Float32Array(16).fill(0.5) }],
+      inputs: [{ name: "x", dtype: "float32", dims: [1, 4] }], outputs: [{ name: "y", dtype: "float32", dims: [1, 4] }],
+    });
+    expect(() => quantizeOnnx(d, erf, { calibration: [[new Float32Array(4)]] })).toThrow(UnsupportedError);
+    expect(() => quantizeOnnx(d, erf, { calibration: [[new Float32Array(4)]] })).toThrow(/Erf/);
+    // Nothing to quantize: said so.
+    const relu = encodeModel({ opset: 17, nodes: [{ opType: "Relu", inputs: ["x"], outputs: ["y"] }], initializers: [], inputs: [{ name: "x", dtype: "float32", dims: [1, 4] }], outputs: [{ name: "y", dtype: "float32", dims: [1, 4] }] });
+    expect(() => quantizeOnnx(d, relu, { calibration: [[new Float32Array(4)]] })).toThrow(/no Conv, Gemm or MatMul/);
   });
 });

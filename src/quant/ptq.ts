@@ -121,6 +121,7 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
       }
     }
   }
+  if (weighted.length === 0) throw new UnsupportedError("quantize: the model has no Conv, Gemm or MatMul with constant float weights to quantize");
   let grew = true;
   while (grew) {
     grew = false;
