@@ -37,7 +37,7 @@ export class Linear {
   readonly bits: 4 | 8;
   /** k per group of weight scales (K rounded up to 2 for per-tensor and per-channel). */
   readonly group: number;
-  /** Bytes of the packed weights in wasm memory (the int4 or int8 values plus 64 bytes per group of 8 columns). */
+  /** Bytes of the packed weights in wasm memory: the 4- or 8-bit values plus, per group of columns, their scales, zero points or codebooks (64 bytes per group of 8 columns in the SIMD layout). */
   readonly packedBytes: number;
   readonly activations: ActivationQuantMode;
   private readonly rt: Runtime;
