@@ -281,6 +281,7 @@ describe("the demo page (npm run demo) in Chromium", () => {
     } finally {
       await browser.close();
       server.close();
+      // DYAD_KEEP_SCREENSHOT=1 keeps the PNG in the temp folder to look at.
       if (!process.env.DYAD_KEEP_SCREENSHOT) rmSync(shot, { force: true });
     }
   }, 90_000);
