@@ -41,6 +41,15 @@ export function chooseBuild(choice: BuildChoice = "auto"): "simd" | "relaxed" {
   return choice === "auto" ? (relaxed ? "relaxed" : "simd") : choice;
 }
 
+export interface LoadModelOptions {
+  /**
+   * ONNX QDQ models: run every QuantizeLinear and DequantizeLinear as written, the operators between them in
+   * float32 (simulated, "fake" quantization; onnxruntime with its graph optimizations disabled computes the
+   * same), instead of fusing them into integer operators.
+   */
+  simulate?: boolean;
+}
+
 export interface MemoryStats {
   usedBytes: number;
   peakBytes: number;
@@ -96,11 +105,12 @@ export class Dyad {
    * the activation arena, packs the weights. Throws ModelFormatError for malformed files and UnsupportedError
    * naming any op it cannot run.
    */
-  loadModel(bytes: Uint8Array): Model {
+  loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Model {
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError("loadModel: the model must be a Uint8Array");
     // TFLite files carry the identifier "TFL3" at byte 4; anything else is read as an ONNX ModelProto.
     const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : "";
-    const { graph, builders } = id === "TFL3" ? importTflite(parseTflite(bytes)) : importOnnx(bytes);
+    if (options.simulate && id === "TFL3") throw new ModelFormatError("loadModel: simulate applies to ONNX QDQ models; for TFLite use simulateTflite");
+    const { graph, builders } = id === "TFL3" ? importTflite(parseTflite(bytes)) : importOnnx(bytes, { fuse: !options.simulate });
     return new Model(this.runtime, graph, builders);
   }
 

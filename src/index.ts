@@ -1,5 +1,5 @@
 // dyad's public API. Isomorphic: no Node imports here (see node.ts).
-export { Dyad, DEFAULT_WASM_URL, RELAXED_WASM_URL, chooseBuild, type BuildChoice, type MemoryStats } from "./dyad.js";
+export { Dyad, DEFAULT_WASM_URL, RELAXED_WASM_URL, chooseBuild, type BuildChoice, type MemoryStats, type LoadModelOptions } from "./dyad.js";
 export { type WasmSource, type RuntimeOptions, type Features, probeFeatures } from "./runtime/runtime.js";
 export { KERNELS, type KernelInfo } from "./runtime/kernels.js";
 export * from "./errors.js";

@@ -9,6 +9,7 @@ import { BufferError, ShapeError, UnsupportedError } from "../src/errors.js";
 import { encodeModel } from "../src/formats/onnx/proto.js";
 import { dyad, rng } from "./helpers.js";
 import { expectSameAsOrt } from "./onnx/ort-compare.js";
+import * as ort from "onnxruntime-web";
 
 const images = (n: number, seed: number) => {
   const r = rng(seed);
@@ -47,6 +48,29 @@ describe("post-training quantization of a float ONNX model (QDQ)", () => {
       });
     }
   }
+
+  it("simulated quantization (loadModel simulate) equals onnxruntime-web without its fusions; integer-only differs by a few output codes", async () => {
+    const d = await dyad();
+    const { model, report } = quantizeOnnx(d, floatCnn(1), { calibration: images(24, 2), method: "percentile" });
+    const y = report.activations.find((a) => a.name === "y")!;
+    const session = await ort.InferenceSession.create(model, { executionProviders: ["wasm"], graphOptimizationLevel: "disabled" });
+    const simulated = d.loadModel(model, { simulate: true }), integer = d.loadModel(model);
+    let largest = 0, equal = 0, total = 0;
+    for (const [x] of images(20, 11)) {
+      const theirs = (await session.run({ x: new ort.Tensor("float32", x, [1, 1, 8, 8]) })).y.data as Float32Array;
+      const sim = simulated.run([x])[0].data as Float32Array, int = integer.run([x])[0].data as Float32Array;
+      expect(Array.from(new Uint32Array(sim.buffer))).toEqual(Array.from(new Uint32Array(Float32Array.from(theirs).buffer)));
+      const code = (v: number) => Math.round(v / y.scale) + y.zeroPoint;
+      sim.forEach((v, j) => { const dc = Math.abs(code(v) - code(int[j])); largest = Math.max(largest, dc); if (dc === 0) equal++; total++; });
+    }
+    await session.release();
+    simulated.dispose();
+    integer.dispose();
+    console.log(`integer-only vs simulated: ${equal} of ${total} output codes equal, largest difference ${largest}`);
+    expect(largest).toBeLessThanOrEqual(4);
+    expect(equal / total).toBeGreaterThan(0.5);
+    expect(() => d.loadModel(new Uint8Array([0, 0, 0, 0, 84, 70, 76, 51]), { simulate: true })).toThrow(/simulateTflite/);
+  });
 
   it("bias correction and per-tensor weights also give models both engines agree on", async () => {
     const d = await dyad();

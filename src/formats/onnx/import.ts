@@ -79,7 +79,9 @@ const QUANT_OPS: Record<string, Handler> = {
   DequantizeLinear: (im, node) => {
     let x = im.value(node, 0, "x");
     if (perAxis(im, node)) x = im.logical(x);
-    if (!["int8", "uint8", "int16"].includes(x.dtype)) throw new UnsupportedError(`${describe(node)}: input dtype ${x.dtype} is not supported in graphs yet`);
+    // Constants fold at import, int32 ones (QDQ biases) included; values of the run are 8- or 16-bit.
+    const types = x.constant ? ["int8", "uint8", "int16", "int32"] : ["int8", "uint8", "int16"];
+    if (!types.includes(x.dtype)) throw new UnsupportedError(`${describe(node)}: input dtype ${x.dtype} is not supported in graphs yet`);
     const params = affineParams(im, node, x, x.dtype);
     if (x.constant) im.folded(node.outputs[0], "float32", x.shape, dequantizeConstant(x.constant, x.shape, params));
     else im.emit(node, [x], [{ dtype: "float32", shape: x.shape, layout: x.layout }], dequantizeLinear(params));
@@ -653,7 +655,8 @@ function dim(d: number | string, where: string): number {
   return d;
 }
 
-export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBuilder[] } {
+/** `fuse: false` keeps QDQ models' Quantize/DequantizeLinear pairs and runs the ops between them in float. */
+export function importOnnx(bytes: Uint8Array, options: { fuse?: boolean } = {}): { graph: Graph; builders: NodeBuilder[] } {
   let model: OnnxModel;
   try {
     model = decodeModel(bytes);
@@ -664,8 +667,10 @@ export function importOnnx(bytes: Uint8Array): { graph: Graph; builders: NodeBui
   if (!(model.opset >= MIN_OPSET && model.opset <= MAX_OPSET)) {
     throw new UnsupportedError(`onnx: the model imports default-domain opset ${model.opset}; dyad reads opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   }
-  model = { ...model, nodes: fuseWeightOnlyMatMul(model) };
-  model = { ...model, nodes: fuseQdq(model) };
+  if (options.fuse !== false) {
+    model = { ...model, nodes: fuseWeightOnlyMatMul(model) };
+    model = { ...model, nodes: fuseQdq(model) };
+  }
   model = { ...model, nodes: fuseConvClip(model) };
   const missing = model.nodes.filter((n) => !OPS[opKey(n)]);
   if (missing.length > 0) {
