@@ -3,7 +3,7 @@
 // Sigmoid/LeakyRelu/Relu/Softmax -> QuantizeLinear, run as integer ops in dyad and match onnxruntime-web bit for
 // bit, with its graph optimizations (its own fusions) and without (its float operators).
 
-import { describe, it } from "vitest";
+import { describe, it, expect } from "vitest";
 import { encodeModel, type GraphSpec } from "../../src/formats/onnx/proto.js";
 import { rng, randInts } from "../helpers.js";
 import { expectSameAsOrt } from "./ort-compare.js";
@@ -212,6 +212,51 @@ describe("QDQ Add and Mul with a constant operand against onnxruntime-web", () =
           ],
         };
         await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: Float32Array.from({ length: 96 }, (_, i) => Math.sin(i * 0.7) * 3), dims: [1, 6, 4, 4] }], { graphOptimizationLevel: level });
+      });
+    }
+  }
+});
+
+describe("QDQ Conv -> Relu / Clip -> QuantizeLinear: the activation folded into the output clamp", () => {
+  for (const [act, opset] of [["Relu", 17], ["Clip", 17], ["Clip", 10]] as const) {
+    for (const level of ["all", "disabled"] as const) {
+      it(`${act} (opset ${opset}), onnxruntime graph optimizations ${level}`, async () => {
+        const r = rng(opset + act.length);
+        const [cin, cout] = [3, 5];
+        const actNode = act === "Relu"
+          ? { opType: "Relu", inputs: ["c"], outputs: ["a"] }
+          : opset >= 11 ? { opType: "Clip", inputs: ["c", "lo", "hi"], outputs: ["a"] }
+            : { opType: "Clip", inputs: ["c"], outputs: ["a"], attrs: { min: { float: -0.4 }, max: { float: 0.9 } } };
+        const spec: GraphSpec = {
+          opset,
+          nodes: [
+            { opType: "QuantizeLinear", inputs: ["x", "sx", "zx"], outputs: ["xq"] },
+            { opType: "DequantizeLinear", inputs: ["xq", "sx", "zx"], outputs: ["xf"] },
+            { opType: "DequantizeLinear", inputs: ["wq", "sw", "zw"], outputs: ["wf"] },
+            { opType: "Conv", inputs: ["xf", "wf"], outputs: ["c"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+            actNode,
+            { opType: "QuantizeLinear", inputs: ["a", "sy", "zy"], outputs: ["yq"] },
+            { opType: "DequantizeLinear", inputs: ["yq", "sy", "zy"], outputs: ["y"] },
+          ],
+          inputs: [{ name: "x", dtype: "float32", dims: [1, cin, 6, 6] }],
+          outputs: [{ name: "y", dtype: "float32", dims: [1, cout, 6, 6] }],
+          initializers: [
+            f32("sx", [], [0.02]), { name: "zx", dtype: "uint8", dims: [], data: Uint8Array.of(128) },
+            { name: "wq", dtype: "int8", dims: [cout, cin, 3, 3], data: randInts(Int8Array, cout * cin * 9, -127, 127, r) },
+            f32("sw", [], [0.004]), { name: "zw", dtype: "int8", dims: [], data: Int8Array.of(0) },
+            f32("sy", [], [0.01]), { name: "zy", dtype: "uint8", dims: [], data: Uint8Array.of(100) },
+            ...(opset >= 11 && act === "Clip" ? [f32("lo", [], [-0.4]), f32("hi", [], [0.9])] : []),
+          ],
+        };
+        const x = Float32Array.from({ length: cin * 36 }, () => (r() - 0.5) * 5);
+        await expectSameAsOrt(encodeModel(spec), [{ name: "x", data: x, dims: [1, cin, 6, 6] }], { graphOptimizationLevel: level });
+        // dyad ran it as one integer convolution.
+        const { dyad } = await import("../helpers.js");
+        const m = (await dyad()).loadModel(encodeModel(spec));
+        const ops: string[] = [];
+        m.run([x], { profile: (op) => ops.push(op) });
+        m.dispose();
+        expect(ops.filter((op) => op === act || op === "Conv")).toEqual([]);
       });
     }
   }

@@ -1,7 +1,7 @@
 // QDQ models (what onnxruntime's quantizer writes by default): an operator between DequantizeLinear inputs and
 // one QuantizeLinear is rewritten as the integer operator onnxruntime fuses it into, so it runs on 8-bit data:
 // - Conv / MatMul with constant int8 weights (and int32 bias) -> QLinearConv / QLinearMatMul (ONNX's fp32
-//   requantization); Gemm with constant B and an int32 bias (beta 1) -> com.microsoft QGemm;
+//   requantization), a Relu or constant Clip between Conv and Q folded into the conv's output clamp; Gemm with constant B and an int32 bias (beta 1) -> com.microsoft QGemm;
 // - Add, Mul -> com.microsoft QLinearAdd / QLinearMul; Concat -> QLinearConcat; AveragePool,
 //   GlobalAveragePool -> QLinearAveragePool / QLinearGlobalAveragePool; Sigmoid, LeakyRelu and Relu (as a
 //   LeakyRelu of slope 0) -> QLinearSigmoid / QLinearLeakyRelu; Softmax -> QLinearSoftmax.
@@ -15,6 +15,9 @@
 
 import type { OnnxModel, OnnxNode } from "./proto.js";
 import { graphUses, isDefaultDomain } from "./graph-uses.js";
+import { FUSED_CLIP_ATTR } from "./fuse-clip.js";
+import { DTYPES } from "../../tensor/dtype.js";
+import { roundHalfEven } from "../../tensor/qtensor.js";
 
 /** The fused node's inputs and attributes from the DequantizeLinear inputs (x, scale, zero point each). */
 type Fusion = (dqs: OnnxNode[], q: OnnxNode, n: OnnxNode, opset: number) => { opType: string; domain: string; inputs: string[]; attrs: OnnxNode["attrs"] } | null;
@@ -59,6 +62,29 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
   const removed = new Set<OnnxNode>();
   const replacement = new Map<OnnxNode, OnnxNode[]>();
   const values = (name: string | undefined) => (name ? model.initializers.find((i) => i.name === name)?.values ?? null : null);
+  /** The Relu or Clip (constant bounds) that alone reads `out`, with its float bounds. */
+  const activation = (out: string): { node: OnnxNode; bounds: [number, number] } | undefined => {
+    const m = consumers.get(out) === 1 ? model.nodes.find((x) => isDefaultDomain(x) && x.inputs[0] === out) : undefined;
+    if (!m) return undefined;
+    if (m.opType === "Relu") return { node: m, bounds: [0, Infinity] };
+    if (m.opType !== "Clip") return undefined;
+    if (model.opset < 11) return { node: m, bounds: [(m.attrs.min as number | undefined) ?? -Infinity, (m.attrs.max as number | undefined) ?? Infinity] };
+    const bound = (i: number, none: number) => {
+      if (!m.inputs[i]) return none;
+      const v = values(m.inputs[i]);
+      return v && v.length === 1 && model.initializers.find((t) => t.name === m.inputs[i])?.dtype === "float32" ? Number(v[0]) : undefined;
+    };
+    const [lo, hi] = [bound(1, -Infinity), bound(2, Infinity)];
+    return lo === undefined || hi === undefined || lo > hi ? undefined : { node: m, bounds: [lo, hi] };
+  };
+  /** A float bound as QuantizeLinear `q` would quantize it (saturated; infinities to the type's ends). */
+  const quantizeBound = (v: number, q: OnnxNode): number => {
+    const { min, max } = DTYPES[zeroPointType(q) === "int8" ? "int8" : "uint8"];
+    if (v === Infinity) return max;
+    if (v === -Infinity) return min;
+    const s = Number(values(q.inputs[1])![0]), z = q.inputs[2] ? Number(values(q.inputs[2])![0]) : 0;
+    return Math.min(max, Math.max(min, roundHalfEven(Math.fround(v / s)) + z));
+  };
   /** The 8-bit type a Quantize/DequantizeLinear works in: its zero point's (uint8 when there is none). */
   const zeroPointType = (n: OnnxNode) => (n.inputs[2] ? model.initializers.find((i) => i.name === n.inputs[2])?.dtype ?? "?" : "uint8");
   /** Whether a DequantizeLinear and a QuantizeLinear name the same scale and zero point (by name or value). */
@@ -99,14 +125,20 @@ export function fuseQdq(model: OnnxModel): OnnxNode[] {
     if (n.opType === "Conv" || n.opType === "MatMul") {
       const [dx, dw, db] = [dq(n.inputs[0]), dq(n.inputs[1]), n.inputs[2] ? dq(n.inputs[2]) : undefined];
       if (!dx || !dw || !constants.has(dw.inputs[0]) || (n.inputs[2] && (!db || !constants.has(db.inputs[0])))) continue;
-      const q = soleQ(n.outputs[0]);
-      if (!q) continue;
+      let q = soleQ(n.outputs[0]);
+      // Conv -> Relu/Clip -> Q: the activation becomes a clamp of the output codes. Rounding is monotonic, so
+      // Q(clip(x, lo, hi)) = clamp(Q(x), Q(lo), Q(hi)) exactly.
+      const act = !q && n.opType === "Conv" ? activation(n.outputs[0]) : undefined;
+      if (act) q = soleQ(act.node.outputs[0]);
+      if (!q || (act && !scalar(q.inputs[1]))) continue;
+      const attrs = act ? { ...n.attrs, [FUSED_CLIP_ATTR]: act.bounds.map((v) => quantizeBound(v, q!)) } : n.attrs;
       replacement.set(n, [{
         opType: n.opType === "Conv" ? "QLinearConv" : "QLinearMatMul", domain: "", name: n.name,
         inputs: [...triple(dx), ...triple(dw), ...qParams(q), ...(db ? [db.inputs[0]] : [])],
-        outputs: [q.outputs[0]], attrs: n.attrs,
+        outputs: [q.outputs[0]], attrs,
       }]);
       consume([dx, dw, db], q);
+      if (act) removed.add(act.node);
       continue;
     }
     if (MOVES.has(n.opType)) {
