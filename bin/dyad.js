@@ -24,7 +24,8 @@ const USAGE = `usage:
                                        writes an ONNX QOperator model; reports how its outputs differ
                                        from the TFLite run's (ONNX requantizes in fp32)
   dyad quantize <float.onnx> --calib DIR|FILE -o <out.onnx> [--method minmax|moving-average|percentile|kl|mse]
-        [--activations uint8|int8] [--granularity tensor|channel] [--bias-correction] [--weights int8]
+        [--activations uint8|int8] [--granularity tensor|channel] [--bias-correction]
+        [--weights int8|int4|int2] [--weight-bits 2..8] [--activation-bits 2..8]
                                        post-training quantization to a QDQ model (static ranges); the
                                        calibration data is raw little-endian float32: a file of samples
                                        one after another, or a folder with one file per sample`;
@@ -207,7 +208,10 @@ async function quantize(args) {
   const calib = option(args, "--calib")[0];
   if (!file || file.startsWith("-") || !out || !calib) fail(`quantize needs a model file, --calib and -o <output.onnx>\n${USAGE}`);
   const weights = option(args, "--weights")[0] ?? "int8";
-  if (weights !== "int8") fail(`--weights ${weights}: quantize writes int8 weights (int4 weights run through MatMulNBits or DequantizeLinear(int4) -> MatMul models)`);
+  const WEIGHT_BITS = { int8: 8, int4: 4, int2: 2 };
+  if (!(weights in WEIGHT_BITS)) fail(`--weights ${weights}: int8, int4 or int2 (values on that grid, stored in int8 for the integer convolutions)`);
+  const weightBits = Number(option(args, "--weight-bits")[0] ?? WEIGHT_BITS[weights]);
+  const activationBits = Number(option(args, "--activation-bits")[0] ?? 8);
   const activations = option(args, "--activations")[0] ?? "uint8";
   if (!["uint8", "int8"].includes(activations)) fail(`--activations ${activations}: uint8 or int8 (static ranges; dynamic quantization is ONNX's DynamicQuantizeLinear, which dyad runs as it is)`);
   const granularity = option(args, "--granularity")[0] ?? "channel";
@@ -236,9 +240,9 @@ async function quantize(args) {
   }
   const dyad = await loadDyad();
   const method = option(args, "--method")[0] ?? "minmax";
-  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: samples, method, activations, granularity, biasCorrection: args.includes("--bias-correction") });
+  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: samples, method, activations, granularity, weightBits, activationBits, biasCorrection: args.includes("--bias-correction") });
   await writeFile(out, q);
-  console.log(`wrote ${out}: ${q.length} bytes (float: ${bytes.length}); ${samples.length} calibration samples, method ${method}`);
+  console.log(`wrote ${out}: ${q.length} bytes (float: ${bytes.length}); ${samples.length} calibration samples, method ${method}, W${weightBits}A${activationBits}`);
   console.log(`quantized ${report.quantizedNodes.length} weighted nodes, ${report.activations.length} activation tensors; folded ${report.removedRelus} Relu`);
 }
 

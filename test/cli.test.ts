@@ -67,6 +67,10 @@ it("dyad quantize writes a QDQ model from a float ONNX model and calibration dat
   const bad = dyadCli("quantize", float, "--calib", badCalib, "-o", out);
   expect(bad.status).toBe(2);
   expect(bad.stderr).toMatch(/65 float32 values is not a whole number of samples of \[1,1,8,8\] \(64 each\)/);
-  expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int4").stderr).toMatch(/--weights int4/);
+  const w4 = dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int4", "--activation-bits", "4");
+  expect(w4.status, w4.stderr).toBe(0);
+  expect(w4.stdout).toMatch(/W4A4/);
+  expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int3").stderr).toMatch(/--weights int3: int8, int4 or int2/);
+  expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--activation-bits", "1").stderr).toMatch(/activationBits must be an integer from 2 to 8/);
   expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--method", "entropy").status).toBe(2);
 });

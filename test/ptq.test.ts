@@ -72,6 +72,33 @@ describe("post-training quantization of a float ONNX model (QDQ)", () => {
     expect(() => d.loadModel(new Uint8Array([0, 0, 0, 0, 84, 70, 76, 51]), { simulate: true })).toThrow(/simulateTflite/);
   });
 
+  for (const [wb, ab] of [[4, 8], [4, 4], [2, 8], [8, 2]] as const) {
+    it(`W${wb}A${ab}: weights and activations on ${wb}- and ${ab}-bit grids in 8-bit containers; convolutions stay integer, both engines agree`, async () => {
+      const d = await dyad();
+      const { model, report } = quantizeOnnx(d, floatCnn(1), { calibration: images(24, 2), weightBits: wb, activationBits: ab, method: "mse" });
+      // Inner activations use 2^ab levels; the input and the output keep 8 bits.
+      for (const a of report.activations) {
+        const inner = a.name !== "x" && a.name !== "y";
+        expect(a.zeroPoint, a.name).toBeLessThanOrEqual(inner ? 2 ** ab - 1 : 255);
+      }
+      const m = d.loadModel(model);
+      const ops: string[] = [];
+      m.run([images(1, 9)[0][0]], { profile: (op) => ops.push(op) });
+      m.dispose();
+      expect(ops.filter((op) => op === "Conv" || op === "Gemm"), ops.join()).toEqual([]);
+      // The weights really are on the b-bit grid.
+      const { decodeModel } = await import("../src/formats/onnx/proto.js");
+      const w = decodeModel(model).initializers.find((t) => t.name === "w2_quantized")!;
+      expect(Math.max(...Array.from(w.values!, (v) => Math.abs(Number(v))))).toBeLessThanOrEqual(2 ** (wb - 1) - 1);
+      for (const [x] of images(4, 13)) await expectSameAsOrt(model, [{ name: "x", data: x, dims: [1, 1, 8, 8] }], { graphOptimizationLevel: "all" });
+    });
+  }
+  it("refuses weight or activation bits outside 2..8", async () => {
+    const d = await dyad();
+    expect(() => quantizeOnnx(d, floatCnn(1), { calibration: images(2, 2), weightBits: 1 })).toThrow(/weightBits must be an integer from 2 to 8, got 1/);
+    expect(() => quantizeOnnx(d, floatCnn(1), { calibration: images(2, 2), activationBits: 9 })).toThrow(/activationBits/);
+  });
+
   it("bias correction and per-tensor weights also give models both engines agree on", async () => {
     const d = await dyad();
     for (const options of [{ biasCorrection: true }, { granularity: "tensor" as const }]) {

@@ -14,7 +14,7 @@
 // - Bias correction (optional): the mean shift the weight rounding causes on each output channel over the
 //   calibration set, E[x (W - Ŵ)], is added to the float bias before it is quantized.
 
-import { UnsupportedError, ShapeError, BufferError } from "../errors.js";
+import { UnsupportedError, ShapeError, BufferError, QuantParamError } from "../errors.js";
 import { decodeModel, encodeModel, type GraphSpec, type OnnxModel, type OnnxTensor, type TensorInit } from "../formats/onnx/proto.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
 import { Observer, type CalibrationMethod } from "./calibrate.js";
@@ -30,6 +30,14 @@ export interface PtqOptions {
   activations?: "uint8" | "int8";
   /** Weight scales per output channel (default) or one per tensor. */
   granularity?: "tensor" | "channel";
+  /** Bits of the weight grid, 2 to 8 (default 8): symmetric, stored in int8 with |q| <= 2^(b-1) - 1. */
+  weightBits?: number;
+  /**
+   * Bits of the activation grid, 2 to 8 (default 8): asymmetric, 2^b levels stored in 8-bit containers; below
+   * 8 a Clip to the representable range precedes each QuantizeLinear of an operator's output (dyad folds it
+   * into a Conv's output clamp). The model's input and output stay at 8 bits.
+   */
+  activationBits?: number;
   biasCorrection?: boolean;
 }
 
@@ -96,6 +104,10 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
       if (!(x instanceof Float32Array) || (size >= 0 && x.length !== size)) throw new ShapeError(`quantize: calibration sample ${i}, input ${j} ("${model.inputs[j].name}") must be a Float32Array of ${size} values (shape [${dims}]), got ${x?.length}`);
     });
   });
+  const weightBits = options.weightBits ?? 8, activationBits = options.activationBits ?? 8;
+  for (const [what, b] of [["weightBits", weightBits], ["activationBits", activationBits]] as const) {
+    if (!Number.isInteger(b) || b < 2 || b > 8) throw new QuantParamError(`quantize: ${what} must be an integer from 2 to 8, got ${b}`);
+  }
   const spec = toSpec(model);
   const consts = new Map(spec.initializers.map((t) => [t.name, t]));
   const readers = (name: string) => spec.nodes.filter((n) => n.inputs.includes(name));
@@ -153,7 +165,9 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
   };
   // Graph outputs keep their whole range (min/max): clipping logits would clip the answer itself.
   const isOutput = (t: string) => spec.outputs.some((o) => o.name === t);
-  const observers = new Map(floatNames.map((t) => [t, new Observer({ method: isOutput(t) ? "minmax" : options.method ?? "minmax", percentile: options.percentile, symmetric: false, bits: 8 })]));
+  const inputNames = new Set(spec.inputs.map((i) => i.name));
+  const bitsOf = (t: string) => (isOutput(t) || inputNames.has(t) ? 8 : activationBits);
+  const observers = new Map(floatNames.map((t) => [t, new Observer({ method: isOutput(t) ? "minmax" : options.method ?? "minmax", percentile: options.percentile, symmetric: false, bits: bitsOf(t) })]));
   const runner = dyad.loadModel(encodeModel(calibSpec));
   const weightedInputs = weighted.map((n) => n.inputs[0]);
   const sums = new Map<string, { sum: Float64Array; count: number }>(); // mean input per weighted node, for bias correction
@@ -205,10 +219,22 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
       out.initializers.push({ name: `${r}_scale`, dtype: "float32", dims: [], data: Float32Array.of(p.scale) }, { name: `${r}_zero_point`, dtype: actType, dims: [], data: zpData(p.zeroPoint) });
     }
     report.activations.push({ name: t, ...p });
-    return [
+    const nodes: GraphSpec["nodes"] = [];
+    const bits = bitsOf(root(t));
+    if (bits < 8 && !carries.has(t) && !inputNames.has(t)) {
+      // 2^b levels in an 8-bit container: clip to the representable reals first (the container's offset
+      // is 0 for uint8, -128 for int8).
+      const low = signed ? -128 : 0;
+      const lo = p.scale * (low - p.zeroPoint), hi = p.scale * (low + 2 ** bits - 1 - p.zeroPoint);
+      out.initializers.push({ name: `${t}_clip_min`, dtype: "float32", dims: [], data: Float32Array.of(lo) }, { name: `${t}_clip_max`, dtype: "float32", dims: [], data: Float32Array.of(hi) });
+      nodes.push({ opType: "Clip", inputs: [source, `${t}_clip_min`, `${t}_clip_max`], outputs: [`${t}_clipped`] });
+      source = `${t}_clipped`;
+    }
+    nodes.push(
       { opType: "QuantizeLinear", inputs: [source, `${r}_scale`, `${r}_zero_point`], outputs: [`${t}_quantized`] },
       { opType: "DequantizeLinear", inputs: [`${t}_quantized`, `${r}_scale`, `${r}_zero_point`], outputs: [target] },
-    ];
+    );
+    return nodes;
   };
   // Graph inputs keep their names (Q reads them, readers take the DQ's output); a node's quantized output is
   // renamed `<t>_float` so that the DQ can produce `<t>` for the readers.
@@ -239,8 +265,9 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
       const perChannel = (options.granularity ?? "channel") === "channel";
       const amax = new Float64Array(perChannel ? channels : 1);
       wf.forEach((v, i) => { const c = perChannel ? Math.floor(i / inner) % channels : 0; amax[c] = Math.max(amax[c], Math.abs(v)); });
-      const ws = Float32Array.from(amax, (a) => (a === 0 ? 1 : a / 127));
-      const wq = Int8Array.from(wf, (v, i) => Math.max(-127, Math.min(127, roundHalfEven(v / ws[perChannel ? Math.floor(i / inner) % channels : 0]))));
+      const wmax = 2 ** (weightBits - 1) - 1;
+      const ws = Float32Array.from(amax, (a) => (a === 0 ? 1 : a / wmax));
+      const wq = Int8Array.from(wf, (v, i) => Math.max(-wmax, Math.min(wmax, roundHalfEven(v / ws[perChannel ? Math.floor(i / inner) % channels : 0]))));
       out.initializers.push({ name: `${w.name}_quantized`, dtype: "int8", dims: w.dims, data: wq },
         { name: `${w.name}_scale`, dtype: "float32", dims: perChannel ? [channels] : [], data: ws },
         { name: `${w.name}_zero_point`, dtype: "int8", dims: perChannel ? [channels] : [], data: new Int8Array(perChannel ? channels : 1) });
