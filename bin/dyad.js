@@ -14,8 +14,12 @@ import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
 import { measureSizes, sizeRecords } from "../bench/sizes.js";
 import { codebookReport } from "../bench/codebooks.js";
+import { classify } from "./classify.js";
 
 const USAGE = `usage:
+  dyad classify [model.onnx] [--images IDX] [--labels IDX] [--limit N] [--json]
+                                       classify IDX images (pixel / 255, batch 1), integer-only; by default
+                                       the committed Fashion-MNIST W8A8 model on its test images
   dyad bench [--quick] [--json FILE]   kernel benchmarks, dyad and its peers side by side
   dyad run <model> [--input FILE]... [--json] [--repeat N] [--profile]
                                        one --input per model input, raw little-endian or .csv numbers
@@ -24,9 +28,10 @@ const USAGE = `usage:
                                        writes an ONNX QOperator model; reports how its outputs differ
                                        from the TFLite run's (ONNX requantizes in fp32)
   dyad quantize <float.onnx> --calib DIR|FILE -o <out.onnx> [--method minmax|moving-average|percentile|kl|mse]
-        [--activations uint8|int8] [--granularity tensor|channel] [--bias-correction]
+        [--activations uint8|int8|dynamic] [--granularity tensor|channel|group:N] [--bias-correction]
         [--weights int8|int4|int2] [--weight-bits 2..8] [--activation-bits 2..8]
-                                       post-training quantization to a QDQ model (static ranges); the
+                                       post-training quantization to a QDQ model (static ranges, or dynamic:
+                                       no --calib, ConvInteger/MatMulInteger with run-time ranges); the
                                        calibration data is raw little-endian float32: a file of samples
                                        one after another, or a folder with one file per sample`;
 
@@ -206,28 +211,30 @@ async function quantize(args) {
   const file = args[0];
   const out = option(args, "-o")[0];
   const calib = option(args, "--calib")[0];
-  if (!file || file.startsWith("-") || !out || !calib) fail(`quantize needs a model file, --calib and -o <output.onnx>\n${USAGE}`);
+  const activations = option(args, "--activations")[0] ?? "uint8";
+  if (!["uint8", "int8", "dynamic"].includes(activations)) fail(`--activations ${activations}: uint8, int8 (static ranges from --calib) or dynamic (ranges at run time)`);
+  if (!file || file.startsWith("-") || !out || (!calib && activations !== "dynamic")) fail(`quantize needs a model file, --calib (unless --activations dynamic) and -o <output.onnx>\n${USAGE}`);
   const weights = option(args, "--weights")[0] ?? "int8";
   const WEIGHT_BITS = { int8: 8, int4: 4, int2: 2 };
   if (!(weights in WEIGHT_BITS)) fail(`--weights ${weights}: int8, int4 or int2 (values on that grid, stored in int8 for the integer convolutions)`);
   const weightBits = Number(option(args, "--weight-bits")[0] ?? WEIGHT_BITS[weights]);
   const activationBits = Number(option(args, "--activation-bits")[0] ?? 8);
-  const activations = option(args, "--activations")[0] ?? "uint8";
-  if (!["uint8", "int8"].includes(activations)) fail(`--activations ${activations}: uint8 or int8 (static ranges; dynamic quantization is ONNX's DynamicQuantizeLinear, which dyad runs as it is)`);
   const granularity = option(args, "--granularity")[0] ?? "channel";
-  if (!["tensor", "channel"].includes(granularity)) fail(`--granularity ${granularity}: tensor or channel`);
+  if (!["tensor", "channel"].includes(granularity) && !/^group:[0-9]+$/.test(granularity)) fail(`--granularity ${granularity}: tensor, channel or group:N`);
   const bytes = new Uint8Array(await readFile(file));
   const model = decodeOnnxModel(bytes);
-  if (model.inputs.length !== 1) fail(`quantize reads calibration files for one-input models; ${file} has ${model.inputs.length} inputs`);
+  if (calib && model.inputs.length !== 1) fail(`quantize reads calibration files for one-input models; ${file} has ${model.inputs.length} inputs`);
   const dims = model.inputs[0].shape;
-  if (!dims.every((d) => typeof d === "number")) fail(`input "${model.inputs[0].name}" has symbolic dimensions [${dims}]; quantize needs them fixed`);
+  if (calib && !dims.every((d) => typeof d === "number")) fail(`input "${model.inputs[0].name}" has symbolic dimensions [${dims}]; quantize needs them fixed`);
   const size = dims.reduce((a, b) => a * b, 1);
   const floats = (buf, what) => {
     if (buf.length % 4 !== 0) fail(`${what}: ${buf.length} bytes is not a whole number of float32 values`);
     return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
   };
   const samples = [];
-  if ((await stat(calib)).isDirectory()) {
+  if (!calib) {
+    // Dynamic activations: no calibration.
+  } else if ((await stat(calib)).isDirectory()) {
     for (const f of (await readdir(calib)).sort()) {
       const x = floats(await readFile(`${calib}/${f}`), `${calib}/${f}`);
       if (x.length !== size) fail(`${calib}/${f}: ${x.length} float32 values; the input [${dims}] needs ${size}`);
@@ -240,10 +247,10 @@ async function quantize(args) {
   }
   const dyad = await loadDyad();
   const method = option(args, "--method")[0] ?? "minmax";
-  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: samples, method, activations, granularity, weightBits, activationBits, biasCorrection: args.includes("--bias-correction") });
+  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: calib ? samples : undefined, method, activations, granularity, weightBits, activationBits, biasCorrection: args.includes("--bias-correction") });
   await writeFile(out, q);
-  console.log(`wrote ${out}: ${q.length} bytes (float: ${bytes.length}); ${samples.length} calibration samples, method ${method}, W${weightBits}A${activationBits}`);
-  console.log(`quantized ${report.quantizedNodes.length} weighted nodes, ${report.activations.length} activation tensors; folded ${report.removedRelus} Relu`);
+  console.log(`wrote ${out}: ${q.length} bytes (float: ${bytes.length}); ${activations === "dynamic" ? "dynamic activations (no calibration)" : `${samples.length} calibration samples, method ${method}`}, W${weightBits}A${activations === "dynamic" ? "8 dynamic" : activationBits}`);
+  console.log(`quantized ${report.quantizedNodes.length} weighted nodes, ${report.activations.length} activation tensors; folded ${report.removedRelus} Relu; parameters packed at their widths: ${report.packedBytes} bytes`);
 }
 
 const [command, ...rest] = process.argv.slice(2);
@@ -255,8 +262,9 @@ switch (command) {
   case "inspect":
   case "convert":
   case "quantize":
+  case "classify":
     try {
-      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : command === "convert" ? convert(rest) : quantize(rest));
+      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : command === "convert" ? convert(rest) : command === "classify" ? classify(rest, { fail, option }) : quantize(rest));
     } catch (e) {
       if (e instanceof DyadError || e.code === "ENOENT") fail(e.message);
       throw e;

@@ -35,3 +35,4 @@ export {
 } from "./quant/calibrate.js";
 export { readIdx, type IdxArray } from "./data/idx.js";
 export { quantizeOnnx, type PtqOptions, type PtqReport } from "./quant/ptq.js";
+export { Network, seeded, type LayerSpec, type OptimizerOptions } from "./train/model.js";

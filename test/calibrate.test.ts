@@ -57,6 +57,17 @@ describe("observers", () => {
     const t4 = new Observer({ method: "kl", bits: 4 }).observe(withOutlier).range().max;
     expect(t4).toBeLessThan(t);
   });
+  it("kl: a ReLU output's spike of zeros does not pull the threshold toward 0 (zeros are exact in any range)", () => {
+    const r = rng(5);
+    // 80% zeros, an exponential tail above (mean 1): like a trained ReLU's output.
+    const relu = Float32Array.from({ length: 40_000 }, () => (r() < 0.8 ? 0 : -Math.log(1 - r())));
+    const max = Math.max(...relu);
+    for (const bits of [8, 4]) {
+      const t = new Observer({ method: "kl", bits, symmetric: false }).observe(relu).range().max;
+      expect(t, `${bits} bits`).toBeGreaterThan(max / 4);
+      expect(t, `${bits} bits`).toBeLessThanOrEqual(max);
+    }
+  });
   it("kl and percentile: a constant tensor keeps its value; an all-negative tensor stays negative", () => {
     for (const method of ["kl", "percentile", "mse"] as const) {
       const c = new Observer({ method }).observe(new Float32Array(500).fill(0.5)).range();

@@ -3,7 +3,7 @@
 
 import { it, expect, afterAll } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,4 +73,44 @@ it("dyad quantize writes a QDQ model from a float ONNX model and calibration dat
   expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int3").stderr).toMatch(/--weights int3: int8, int4 or int2/);
   expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--activation-bits", "1").stderr).toMatch(/activationBits must be an integer from 2 to 8/);
   expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--method", "entropy").status).toBe(2);
+  const group = dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int4", "--granularity", "group:8");
+  expect(group.status, group.stderr).toBe(0);
+  expect(group.stdout).toMatch(/parameters packed at their widths: \d+ bytes/);
+  expect(dyadCli("quantize", float, "--calib", calib, "-o", out, "--granularity", "rows").stderr).toMatch(/--granularity rows: tensor, channel or group:N/);
+  const dynamic = dyadCli("quantize", float, "-o", out, "--activations", "dynamic");
+  expect(dynamic.status, dynamic.stderr).toBe(0);
+  expect(dynamic.stdout).toMatch(/dynamic activations \(no calibration\), W8A8 dynamic/);
+  expect(JSON.parse(execFileSync(process.execPath, [BIN, "run", out, "--input", x, "--json"], { encoding: "utf8" })).outputs[0].shape).toEqual([1, 10]);
+  expect(dyadCli("quantize", float, "-o", out).stderr).toMatch(/--calib \(unless --activations dynamic\)/);
 });
+
+it("dyad classify (npm start): the committed Fashion-MNIST model, integer-only, on the bundled sample and the full test set", () => {
+  const root = fileURLToPath(new URL("../", import.meta.url));
+  const sample = (f: string) => join(root, "data/fashion-mnist-sample", f);
+  const r = dyadCli("classify", "--images", sample("t10k-images-idx3-ubyte.gz"), "--labels", sample("t10k-labels-idx1-ubyte.gz"));
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/integer-only: every layer runs on integers/);
+  expect(r.stdout).toMatch(/images .*: 100 of 100/);
+  const acc = Number(/accuracy ([\d.]+)%/.exec(r.stdout)![1]);
+  expect(acc).toBeGreaterThanOrEqual(85);
+  // The default (what `npm start` runs): all 10,000 test images when ../shared is there, with the accuracy
+  // the experiment's report gives for this file.
+  const full = join(root, "../shared/data/fashion-mnist/t10k-images-idx3-ubyte.gz");
+  if (existsSync(full)) {
+    const out = JSON.parse(execFileSync(process.execPath, [BIN, "classify", "--json"], { encoding: "utf8" }));
+    expect(out.count).toBe(10000);
+    const report = JSON.parse(readFileSync(join(root, "docs/experiments/fashion-mnist.json"), "utf8"));
+    const row = report.rows.find((x: { label: string }) => x.label === "PTQ W8A8 per-channel, minmax");
+    expect(out.accuracy).toBe(row.accuracy);
+    expect(out.accuracy).toBeGreaterThan(0.89);
+  }
+  // Bad input, named.
+  const labelsAsImages = dyadCli("classify", "--images", sample("t10k-labels-idx1-ubyte.gz"));
+  expect(labelsAsImages.status).toBe(2);
+  expect(labelsAsImages.stderr).toMatch(/must hold images \[count, rows, cols\], got dims \[100\]/);
+  const dir = tempDir();
+  writeFileSync(join(dir, "cnn.onnx"), floatCnn(1));
+  const wrongModel = dyadCli("classify", join(dir, "cnn.onnx"), "--images", sample("t10k-images-idx3-ubyte.gz"));
+  expect(wrongModel.status).toBe(2);
+  expect(wrongModel.stderr).toMatch(/input x is float32 \[1,1,8,8\]; the images are \[28, 28\]/);
+}, 60_000);

@@ -93,6 +93,80 @@ describe("post-training quantization of a float ONNX model (QDQ)", () => {
       for (const [x] of images(4, 13)) await expectSameAsOrt(model, [{ name: "x", data: x, dims: [1, 1, 8, 8] }], { graphOptimizationLevel: "all" });
     });
   }
+  it("group-wise W4 (integer group factors of a per-channel step): finer than per channel, integer-only, both engines agree", async () => {
+    const d = await dyad();
+    const { decodeModel } = await import("../src/formats/onnx/proto.js");
+    const float = floatCnn(1);
+    const original = decodeModel(float).initializers.find((t) => t.name === "w2")!;
+    const error = (granularity: "channel" | "group:4") => {
+      const { model, report } = quantizeOnnx(d, float, { calibration: images(8, 2), weightBits: 4, granularity });
+      const inits = decodeModel(model).initializers;
+      const q = inits.find((t) => t.name === "w2_quantized")!, s = inits.find((t) => t.name === "w2_scale")!;
+      const inner = q.values!.length / s.values!.length;
+      let e = 0;
+      q.values!.forEach((v, i) => { e += (Number(v) * Number(s.values![Math.floor(i / inner)]) - Number(original.values![i])) ** 2; });
+      return { model, report, q, inner, e };
+    };
+    const channel = error("channel"), group = error("group:4");
+    expect(group.e).toBeLessThan(channel.e);
+    expect(group.report.weightSqnrDb).toBeGreaterThan(channel.report.weightSqnrDb);
+    const tensor = quantizeOnnx(d, float, { calibration: images(8, 2), weightBits: 4, granularity: "tensor" }).report;
+    expect(channel.report.weightSqnrDb).toBeGreaterThan(tensor.weightSqnrDb);
+    // Each run of 4 weights of a channel: q * m with |q| <= 7 and one factor m in 1..15.
+    const v = Array.from(group.q.values!, Number);
+    for (let g = 0; g < v.length; g += 4) {
+      const run = v.slice(g, Math.min(g + 4, Math.ceil((g + 1) / group.inner) * group.inner));
+      const m = Array.from({ length: 15 }, (_, i) => i + 1).find((f) => run.every((x) => x % f === 0 && Math.abs(x / f) <= 7));
+      expect(m, `group at ${g}: ${run}`).toBeDefined();
+    }
+    expect(group.report.packedBytes).toBeGreaterThan(channel.report.packedBytes);
+    const m = d.loadModel(group.model);
+    const ops: string[] = [];
+    m.run([images(1, 9)[0][0]], { profile: (op) => ops.push(op) });
+    m.dispose();
+    expect(ops.filter((op) => op === "Conv" || op === "Gemm"), ops.join()).toEqual([]);
+    for (const [x] of images(3, 13)) await expectSameAsOrt(group.model, [{ name: "x", data: x, dims: [1, 1, 8, 8] }], { graphOptimizationLevel: "all" });
+    expect(() => quantizeOnnx(d, float, { calibration: images(2, 2), granularity: "group:1" as "group:4" })).toThrow(/granularity must be/);
+  });
+
+  for (const [wb, granularity] of [[8, "channel"], [4, "group:8"], [8, "tensor"]] as const) {
+    it(`dynamic activations, W${wb} ${granularity}: DynamicQuantizeLinear -> ConvInteger/MatMulInteger, no calibration; identical in onnxruntime-web, close to float`, async () => {
+      const d = await dyad();
+      const float = floatCnn(2);
+      const { model, report } = quantizeOnnx(d, float, { activations: "dynamic", weightBits: wb, granularity });
+      expect(report.quantizedNodes.length).toBe(4);
+      expect(report.activations).toEqual([]);
+      const m = d.loadModel(model), fm = d.loadModel(float);
+      const ops: string[] = [];
+      m.run([images(1, 9)[0][0]], { profile: (op) => ops.push(op) });
+      expect(ops.filter((op) => op === "ConvInteger").length, ops.join()).toBe(3);
+      expect(ops.filter((op) => op === "MatMulInteger").length, ops.join()).toBe(1);
+      expect(ops.filter((op) => op === "Conv" || op === "Gemm"), ops.join()).toEqual([]);
+      for (const [x] of images(4, 21)) {
+        const ours = await expectSameAsOrt(model, [{ name: "x", data: x, dims: [1, 1, 8, 8] }], { graphOptimizationLevel: "all" });
+        const ref = fm.run([x])[0].data as Float32Array, y = ours[0].data as Float32Array;
+        const range = Math.max(...ref) - Math.min(...ref);
+        for (let j = 0; j < 10; j++) expect(Math.abs(y[j] - ref[j]), `output ${j}`).toBeLessThan((wb === 8 ? 0.05 : 0.2) * range);
+      }
+      m.dispose();
+      fm.dispose();
+    });
+  }
+  it("dynamic activations refuse bias correction and activation bits other than 8", async () => {
+    const d = await dyad();
+    expect(() => quantizeOnnx(d, floatCnn(1), { activations: "dynamic", biasCorrection: true })).toThrow(/bias correction needs static/);
+    expect(() => quantizeOnnx(d, floatCnn(1), { activations: "dynamic", activationBits: 4 })).toThrow(UnsupportedError);
+  });
+
+  it("fixed activation ranges (from QAT) replace the calibrated ones", async () => {
+    const d = await dyad();
+    const { report } = quantizeOnnx(d, floatCnn(1), { calibration: images(4, 2), ranges: { r1: { min: 0, max: 2.55 } }, activationBits: 8 });
+    const a1 = report.activations.find((a) => a.name === "r1");
+    expect(a1, report.activations.map((a) => a.name).join()).toBeDefined();
+    expect(a1!.scale).toBeCloseTo(0.01, 7);
+    expect(a1!.zeroPoint).toBe(0);
+  });
+
   it("refuses weight or activation bits outside 2..8", async () => {
     const d = await dyad();
     expect(() => quantizeOnnx(d, floatCnn(1), { calibration: images(2, 2), weightBits: 1 })).toThrow(/weightBits must be an integer from 2 to 8, got 1/);

@@ -87,7 +87,8 @@ class Histogram {
     this.counts = new Float64Array(bins);
   }
 
-  add(x: Float32Array, dataMin: number, dataMax: number): void {
+  /** `skipZeros`: exact zeros are not counted (they still set the span through dataMin/dataMax). */
+  add(x: Float32Array, dataMin: number, dataMax: number, skipZeros = false): void {
     const lo = this.absolute ? 0 : dataMin, hi = this.absolute ? Math.max(Math.abs(dataMin), Math.abs(dataMax)) : dataMax;
     if (this.empty) {
       this.lo = lo;
@@ -106,6 +107,7 @@ class Histogram {
     }
     const scale = this.bins / (this.hi - this.lo);
     for (let i = 0; i < x.length; i++) {
+      if (skipZeros && x[i] === 0) continue;
       const v = this.absolute ? Math.abs(x[i]) : x[i];
       this.counts[Math.min(this.bins - 1, Math.max(0, Math.floor((v - this.lo) * scale)))]++;
     }
@@ -142,14 +144,20 @@ function klDivergence(p: Float64Array, q: Float64Array): number {
   return kl;
 }
 
-/** TensorRT's entropy calibration on a histogram of |x|: the threshold minimizing KL(P || Q). */
+/**
+ * TensorRT's entropy calibration on a histogram of |x|: the threshold minimizing KL(P || Q). As in NVIDIA's
+ * ModelOpt (`compute_amax("entropy", start_bin=128)` with `skip_zeros`), the search starts at bin 128 of
+ * 2048 (a threshold of at least 1/16 of the largest value) and exact zeros are not in the histogram: a
+ * range that holds 0 represents them exactly, and a ReLU output's spike of zeros merged into the first
+ * quantized bin would otherwise drive the threshold toward zero (at 4 bits: 1/75 of the range, measured).
+ */
 function klThreshold(h: Histogram, levels: number): number {
   const counts = h.counts;
   let best = h.bins, bestKl = Infinity;
   // Thresholds below the data (all of it folded into one bin) have KL 0 and mean nothing: candidates start
   // `levels` bins past the first non-empty bin, so that the data's own span has every level to use.
   const first = counts.findIndex((c) => c > 0);
-  for (let i = Math.max(levels, first + levels); i <= h.bins; i++) {
+  for (let i = Math.max(levels, first + levels, Math.round(h.bins / 16)); i <= h.bins; i++) {
     const p = counts.slice(0, i);
     for (let j = i; j < h.bins; j++) p[i - 1] += counts[j];
     // Q: the first i bins as they are (the tail not folded in, so clipping costs), merged into `levels`
@@ -224,7 +232,7 @@ export class Observer {
     this.max = Math.max(this.max, hi);
     const m = this.options.momentum;
     this.avg = this.avg ? { min: m * this.avg.min + (1 - m) * lo, max: m * this.avg.max + (1 - m) * hi } : { min: lo, max: hi };
-    this.hist?.add(x, lo, hi);
+    this.hist?.add(x, lo, hi, this.method === "kl");
     this.batches++;
     return this;
   }

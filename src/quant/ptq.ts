@@ -15,21 +15,34 @@
 //   calibration set, E[x (W - Ŵ)], is added to the float bias before it is quantized.
 
 import { UnsupportedError, ShapeError, BufferError, QuantParamError } from "../errors.js";
-import { decodeModel, encodeModel, type GraphSpec, type OnnxModel, type OnnxTensor, type TensorInit } from "../formats/onnx/proto.js";
+import { decodeModel, encodeModel, type GraphSpec, type TensorInit } from "../formats/onnx/proto.js";
+import { toSpec } from "./onnx-spec.js";
+import { quantizeWeights } from "./weight-grid.js";
+import { quantizeDynamicOnnx } from "./ptq-dynamic.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
-import { Observer, type CalibrationMethod } from "./calibrate.js";
+import { Observer, paramsFromRange, type CalibrationMethod } from "./calibrate.js";
 import type { Dyad } from "../dyad.js";
 
 export interface PtqOptions {
-  /** Calibration samples: each the model's float inputs, in order. */
-  calibration: Float32Array[][];
+  /** Calibration samples: each the model's float inputs, in order (not needed for dynamic activations). */
+  calibration?: Float32Array[][];
   method?: CalibrationMethod;
   /** Percentile for method "percentile". */
   percentile?: number;
-  /** Activation type: "uint8" (default, asymmetric) or "int8" (asymmetric, signed). */
-  activations?: "uint8" | "int8";
-  /** Weight scales per output channel (default) or one per tensor. */
-  granularity?: "tensor" | "channel";
+  /**
+   * Activations: "uint8" (default) or "int8", static ranges from calibration (asymmetric), or "dynamic":
+   * ranges computed at run time per input (DynamicQuantizeLinear -> ConvInteger/MatMulInteger, as
+   * onnxruntime's quantize_dynamic writes; see ptq-dynamic.ts).
+   */
+  activations?: "uint8" | "int8" | "dynamic";
+  /**
+   * Weight scales: per output channel (default), one per tensor, or "group:N" — per channel, with each run of
+   * N consecutive weights of a channel (along its flattened input dimension) on its own step, an integer
+   * multiple m (1..15) of the channel's step (two-level scales as in VS-Quant, Dai et al. 2021). q * m fits
+   * int8 for weights of <= 4 bits, so the file stays a per-channel QDQ model that runs integer-only; the
+   * packed size counts b bits per weight and 4 per group. At 8 bits m is always 1 (per channel).
+   */
+  granularity?: "tensor" | "channel" | `group:${number}`;
   /** Bits of the weight grid, 2 to 8 (default 8): symmetric, stored in int8 with |q| <= 2^(b-1) - 1. */
   weightBits?: number;
   /**
@@ -39,6 +52,11 @@ export interface PtqOptions {
    */
   activationBits?: number;
   biasCorrection?: boolean;
+  /**
+   * Fixed activation ranges by tensor name (e.g. learned by quantization-aware training); they replace the
+   * calibrated range of those tensors.
+   */
+  ranges?: Record<string, { min: number; max: number }>;
 }
 
 export interface PtqReport {
@@ -48,52 +66,36 @@ export interface PtqReport {
   quantizedNodes: string[];
   /** Relu nodes folded into their producer's output range. */
   removedRelus: number;
+  /** Signal-to-quantization-noise ratio of all quantized weights together, in dB. */
+  weightSqnrDb: number;
+  /**
+   * The parameters at their quantized widths: b bits per weight, 4 bits per group factor, 4 bytes per weight
+   * scale and per int32 bias (what a packed file would hold; the QDQ file stores int8 containers).
+   */
+  packedBytes: number;
 }
 
 const WEIGHTED = new Set(["Conv", "Gemm", "MatMul"]);
 const CARRY = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape"]);
 const FREE = new Set(["Add"]);
 
-function tensorInit(t: OnnxTensor): TensorInit {
-  const v = t.values;
-  if (!v) throw new UnsupportedError(`quantize: initializer "${t.name}" has dtype ${t.dtype}, which dyad cannot rewrite`);
-  switch (t.dtype) {
-    case "float32": return { name: t.name, dtype: "float32", dims: t.dims, data: Float32Array.from(v) };
-    case "int8": return { name: t.name, dtype: "int8", dims: t.dims, data: Int8Array.from(v) };
-    case "uint8": return { name: t.name, dtype: "uint8", dims: t.dims, data: Uint8Array.from(v) };
-    case "int32": return { name: t.name, dtype: "int32", dims: t.dims, data: Int32Array.from(v) };
-    case "int64": return { name: t.name, dtype: "int64", dims: t.dims, data: BigInt64Array.from(Array.from(v), (x) => BigInt(x)) };
-    default: throw new UnsupportedError(`quantize: initializer "${t.name}" has dtype ${t.dtype}, which dyad cannot rewrite`);
-  }
-}
-
-/** An OnnxModel as the encoder's GraphSpec (Constant nodes become initializers). */
-function toSpec(model: OnnxModel): GraphSpec {
-  const initializers = model.initializers.map(tensorInit);
-  const nodes: GraphSpec["nodes"] = [];
-  for (const n of model.nodes) {
-    if (n.opType === "Constant" && n.attrs.value && typeof n.attrs.value === "object" && !Array.isArray(n.attrs.value)) {
-      initializers.push(tensorInit({ ...(n.attrs.value as OnnxTensor), name: n.outputs[0] }));
-      continue;
-    }
-    const attrs: NonNullable<GraphSpec["nodes"][number]["attrs"]> = {};
-    for (const [k, v] of Object.entries(n.attrs)) {
-      if (typeof v === "object" && !Array.isArray(v)) throw new UnsupportedError(`quantize: node ${n.name || n.opType} has a tensor attribute "${k}"`);
-      const float = n.floatAttrs?.includes(k);
-      attrs[k] = float ? (Array.isArray(v) ? { floats: v } : { float: v as number }) : (v as number | number[] | string);
-    }
-    nodes.push({ opType: n.opType, domain: n.domain || undefined, name: n.name || undefined, inputs: n.inputs, outputs: n.outputs, attrs });
-  }
-  return {
-    opset: model.opset, nodes, initializers,
-    inputs: model.inputs.map((v) => ({ name: v.name, dtype: v.dtype, dims: v.shape })),
-    outputs: model.outputs.map((v) => ({ name: v.name, dtype: v.dtype, dims: v.shape })),
-  };
-}
-
 /** Quantizes a float ONNX model (QDQ, static ranges); returns the file and what was done. */
 export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions): { model: Uint8Array; report: PtqReport } {
   const model = decodeModel(bytes);
+  const weightBits = options.weightBits ?? 8, activationBits = options.activationBits ?? 8;
+  for (const [what, b] of [["weightBits", weightBits], ["activationBits", activationBits]] as const) {
+    if (!Number.isInteger(b) || b < 2 || b > 8) throw new QuantParamError(`quantize: ${what} must be an integer from 2 to 8, got ${b}`);
+  }
+  const granularity = options.granularity ?? "channel";
+  const groupSize = granularity.startsWith("group:") ? Number(granularity.slice(6)) : 0;
+  if (!(granularity === "tensor" || granularity === "channel" || (Number.isInteger(groupSize) && groupSize >= 2))) {
+    throw new QuantParamError(`quantize: granularity must be "tensor", "channel" or "group:N" with an integer N >= 2, got "${granularity}"`);
+  }
+  if (options.activations === "dynamic") {
+    if (options.biasCorrection) throw new UnsupportedError("quantize: bias correction needs static activations (calibration data); dynamic quantization has none");
+    if (activationBits !== 8) throw new UnsupportedError("quantize: dynamic activations are 8-bit (DynamicQuantizeLinear)");
+    return quantizeDynamicOnnx(model, weightBits, granularity !== "tensor", groupSize);
+  }
   const calib = options.calibration;
   if (!Array.isArray(calib) || calib.length === 0) throw new BufferError("quantize: the calibration set is empty");
   calib.forEach((sample, i) => {
@@ -104,10 +106,6 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
       if (!(x instanceof Float32Array) || (size >= 0 && x.length !== size)) throw new ShapeError(`quantize: calibration sample ${i}, input ${j} ("${model.inputs[j].name}") must be a Float32Array of ${size} values (shape [${dims}]), got ${x?.length}`);
     });
   });
-  const weightBits = options.weightBits ?? 8, activationBits = options.activationBits ?? 8;
-  for (const [what, b] of [["weightBits", weightBits], ["activationBits", activationBits]] as const) {
-    if (!Number.isInteger(b) || b < 2 || b > 8) throw new QuantParamError(`quantize: ${what} must be an integer from 2 to 8, got ${b}`);
-  }
   const spec = toSpec(model);
   const consts = new Map(spec.initializers.map((t) => [t.name, t]));
   const readers = (name: string) => spec.nodes.filter((n) => n.inputs.includes(name));
@@ -196,9 +194,10 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
     if (carries.has(t)) {
       p = paramsOf(carries.get(t)!);
     } else {
+      const fixed = options.ranges?.[t];
       const q = consts.has(t)
         ? new Observer({ symmetric: false }).observe(Float32Array.from(consts.get(t)!.data as Float32Array)).params()
-        : observers.get(t)!.params();
+        : fixed ? paramsFromRange(fixed, bitsOf(t), false) : observers.get(t)!.params();
       // int8 activations: the same grid shifted by 128 (asymmetric, signed).
       p = { scale: q.scale, zeroPoint: signed ? q.zeroPoint - 128 : q.zeroPoint };
     }
@@ -210,7 +209,8 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
   const out: GraphSpec = { ...spec, nodes: [], initializers: spec.initializers.filter((t) => !weighted.some((n) => n.inputs[1] === t.name || n.inputs[2] === t.name)) };
   const actType = signed ? "int8" : "uint8";
   const zpData = (z: number) => (signed ? Int8Array.of(z) : Uint8Array.of(z));
-  const report: PtqReport = { activations: [], quantizedNodes: [], removedRelus: removed.size };
+  const report: PtqReport = { activations: [], quantizedNodes: [], removedRelus: removed.size, packedBytes: 0, weightSqnrDb: 0 };
+  let signal = 0, noise = 0;
   // A tensor that carries its input's parameters shares its initializers too (engines see the same pair).
   const root = (t: string): string => (carries.has(t) ? root(carries.get(t)!) : t);
   const qdq = (t: string, source: string, target = t): GraphSpec["nodes"] => {
@@ -262,12 +262,11 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
       const channels = w.dims[axis];
       const inner = w.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
       const wf = w.data as Float32Array;
-      const perChannel = (options.granularity ?? "channel") === "channel";
-      const amax = new Float64Array(perChannel ? channels : 1);
-      wf.forEach((v, i) => { const c = perChannel ? Math.floor(i / inner) % channels : 0; amax[c] = Math.max(amax[c], Math.abs(v)); });
-      const wmax = 2 ** (weightBits - 1) - 1;
-      const ws = Float32Array.from(amax, (a) => (a === 0 ? 1 : a / wmax));
-      const wq = Int8Array.from(wf, (v, i) => Math.max(-wmax, Math.min(wmax, roundHalfEven(v / ws[perChannel ? Math.floor(i / inner) % channels : 0]))));
+      const perChannel = granularity !== "tensor";
+      const { scales: ws, values: wq, groups, signal: s2, noise: n2 } = quantizeWeights(wf, channels, inner, weightBits, perChannel, groupSize);
+      signal += s2;
+      noise += n2;
+      report.packedBytes += Math.ceil((wf.length * weightBits + groups * 4) / 8) + 4 * ws.length + 4 * (n.inputs[2] || options.biasCorrection ? channels : 0);
       out.initializers.push({ name: `${w.name}_quantized`, dtype: "int8", dims: w.dims, data: wq },
         { name: `${w.name}_scale`, dtype: "float32", dims: perChannel ? [channels] : [], data: ws },
         { name: `${w.name}_zero_point`, dtype: "int8", dims: perChannel ? [channels] : [], data: new Int8Array(perChannel ? channels : 1) });
@@ -304,6 +303,7 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
     out.nodes.push(node);
     for (const o of n.outputs.filter((o) => quantized.has(o))) out.nodes.push(...qdq(o, float(o)));
   }
+  report.weightSqnrDb = 10 * Math.log10(signal / noise);
   return { model: encodeModel(out), report };
 }
 

@@ -1,5 +1,6 @@
-// A compact trainer's layers (float32 data, float64 sums), NCHW like ONNX: Conv2d (stride 1, zero padding),
-// ReLU, MaxPool (2x2, stride 2), Flatten, Dense, and fake quantization with the straight-through estimator.
+// A compact trainer's layers (float32 data; the plain loops sum in float64, dyad's GEMM in float32), NCHW like
+// ONNX: Conv2d (stride 1, zero padding), ReLU, MaxPool and AvgPool (2x2, stride 2), Flatten, Dense, and fake
+// quantization with the straight-through estimator.
 // Each layer keeps what its backward pass needs from the last forward pass (one batch at a time).
 //
 // Fake quantization (the survey's §IV-A, QAT): q(x) = s * (clamp(round(x / s) + z, qmin, qmax) - z) in the
@@ -10,6 +11,7 @@
 
 import { ShapeError } from "../errors.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
+import type { Dyad } from "../dyad.js";
 
 export interface Param {
   value: Float32Array;
@@ -31,6 +33,19 @@ export interface Layer {
 
 function param(name: string, size: number, channels: number, init: (i: number) => number): Param {
   return { name, value: Float32Array.from({ length: size }, (_, i) => init(i)), grad: new Float32Array(size), channels };
+}
+
+/**
+ * A [m, k] x B on dyad's float32 GEMM: B is [k, n] row-major ("kn") or [n, k] ("nk", i.e. B transposed).
+ * The weights are packed per call: in training they change every step.
+ */
+function engineMatmul(engine: Dyad, a: Float32Array, m: number, k: number, b: Float32Array, n: number, layout: "kn" | "nk", bias?: Float32Array): Float32Array {
+  const op = engine.matmulF32({ weights: b, shape: layout === "kn" ? [k, n] : [n, k], weightLayout: layout, bias });
+  try {
+    return op.run({ data: a, shape: [m, k] }).data;
+  } finally {
+    op.dispose();
+  }
 }
 
 /**
@@ -58,6 +73,10 @@ export class Conv2d implements Layer {
   private wq: Float32Array;
   quant: QuantConfig = { weightBits: 0, activationBits: 0 };
 
+  /** With an engine, the convolutions run as im2col + dyad's float32 GEMM kernels; else as plain loops. */
+  engine: Dyad | null = null;
+  private cols: Float32Array = new Float32Array(0);
+
   constructor(readonly cin: number, readonly cout: number, readonly k: number, readonly pad: number, random: () => number) {
     const fan = cin * k * k, bound = Math.sqrt(6 / fan); // He-uniform for ReLU networks
     this.weight = param("weight", cout * fan, cout, () => (random() * 2 - 1) * bound);
@@ -77,9 +96,55 @@ export class Conv2d implements Layer {
     return this.wq;
   }
 
+  /** Rows of the convolution as a matrix [batch * oh * ow, cin * k * k] (column order = the weights'). */
+  private im2col(x: Float32Array, batch: number, input: number[]): Float32Array {
+    const [cin, h, w] = input, [, oh, ow] = this.outputShape(input), k = this.k, p = this.pad, K = cin * k * k;
+    const cols = new Float32Array(batch * oh * ow * K);
+    for (let n = 0; n < batch; n++) for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const col = (ci * k + ky) * k + kx, x0 = Math.max(0, p - kx), x1 = Math.min(ow, w + p - kx);
+      for (let oy = 0; oy < oh; oy++) {
+        const iy = oy + ky - p;
+        if (iy < 0 || iy >= h) continue;
+        const src = ((n * cin + ci) * h + iy) * w + kx - p;
+        let dst = ((n * oh + oy) * ow + x0) * K + col;
+        for (let ox = x0; ox < x1; ox++, dst += K) cols[dst] = x[src + ox];
+      }
+    }
+    return cols;
+  }
+
+  /** The adjoint of im2col: sums each column entry back into the input position it was read from. */
+  private col2im(dcols: Float32Array, batch: number, input: number[]): Float32Array {
+    const [cin, h, w] = input, [, oh, ow] = this.outputShape(input), k = this.k, p = this.pad, K = cin * k * k;
+    const dx = new Float32Array(batch * cin * h * w);
+    for (let n = 0; n < batch; n++) for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+      const col = (ci * k + ky) * k + kx, x0 = Math.max(0, p - kx), x1 = Math.min(ow, w + p - kx);
+      for (let oy = 0; oy < oh; oy++) {
+        const iy = oy + ky - p;
+        if (iy < 0 || iy >= h) continue;
+        const dst = ((n * cin + ci) * h + iy) * w + kx - p;
+        let src = ((n * oh + oy) * ow + x0) * K + col;
+        for (let ox = x0; ox < x1; ox++, src += K) dx[dst + ox] += dcols[src];
+      }
+    }
+    return dx;
+  }
+
   forward(x: Float32Array, batch: number, input: number[]): Float32Array {
     const [cin, h, w] = input, [cout, oh, ow] = this.outputShape(input), k = this.k, p = this.pad;
     this.x = x;
+    if (this.engine) {
+      // y[pixel, co] = cols[pixel, :] . W[co, :] + b[co], then NCHW.
+      const K = cin * k * k, P = batch * oh * ow, plane = oh * ow;
+      this.cols = this.im2col(x, batch, input);
+      const rows = engineMatmul(this.engine, this.cols, P, K, this.effectiveWeights(), cout, "nk", this.bias.value);
+      const y = new Float32Array(P * cout);
+      for (let n = 0; n < batch; n++) for (let i = 0; i < plane; i++) {
+        const src = (n * plane + i) * cout, dst = n * cout * plane + i;
+        for (let co = 0; co < cout; co++) y[dst + co * plane] = rows[src + co];
+      }
+      return y;
+    }
     const wt = this.effectiveWeights(), b = this.bias.value;
     const y = new Float32Array(batch * cout * oh * ow);
     for (let n = 0; n < batch; n++) for (let co = 0; co < cout; co++) {
@@ -105,6 +170,22 @@ export class Conv2d implements Layer {
   backward(dy: Float32Array, batch: number, input: number[]): Float32Array {
     const [cin, h, w] = input, [cout, oh, ow] = this.outputShape(input), k = this.k, p = this.pad, x = this.x;
     const wt = this.quant.weightBits ? this.wq : this.weight.value;
+    if (this.engine) {
+      const K = cin * k * k, P = batch * oh * ow, plane = oh * ow;
+      // dY as [pixel, co] and as [co, pixel].
+      const rows = new Float32Array(P * cout), byChannel = new Float32Array(cout * P);
+      for (let n = 0; n < batch; n++) for (let co = 0; co < cout; co++) for (let i = 0; i < plane; i++) {
+        const g = dy[(n * cout + co) * plane + i];
+        rows[(n * plane + i) * cout + co] = g;
+        byChannel[co * P + n * plane + i] = g;
+        this.bias.grad[co] += g;
+      }
+      // dW [co, K] = dY^T [co, P] x cols [P, K];  dcols [P, K] = dY [P, co] x W [co, K].
+      const dw = engineMatmul(this.engine, byChannel, cout, P, this.cols, K, "kn");
+      for (let i = 0; i < dw.length; i++) this.weight.grad[i] += dw[i];
+      const dx = this.col2im(engineMatmul(this.engine, rows, P, cout, wt, K, "kn"), batch, input);
+      return dx;
+    }
     const dx = new Float32Array(x.length), dw = this.weight.grad, db = this.bias.grad;
     for (let n = 0; n < batch; n++) for (let co = 0; co < cout; co++) {
       const yo = (n * cout + co) * oh * ow;
@@ -144,6 +225,9 @@ export class Dense implements Layer {
   private wq: Float32Array;
   quant: QuantConfig = { weightBits: 0, activationBits: 0 };
 
+  /** With an engine, the products run on dyad's float32 GEMM kernels; else as plain loops. */
+  engine: Dyad | null = null;
+
   constructor(readonly inputs: number, readonly outputs: number, random: () => number) {
     const bound = Math.sqrt(6 / inputs);
     this.weight = param("weight", inputs * outputs, outputs, () => (random() * 2 - 1) * bound);
@@ -166,6 +250,7 @@ export class Dense implements Layer {
   forward(x: Float32Array, batch: number): Float32Array {
     this.x = x;
     const w = this.effectiveWeights(), b = this.bias.value, I = this.inputs, O = this.outputs;
+    if (this.engine) return engineMatmul(this.engine, x, batch, I, w, O, "nk", b);
     const y = new Float32Array(batch * O);
     for (let n = 0; n < batch; n++) for (let o = 0; o < O; o++) {
       let s = b[o];
@@ -177,6 +262,17 @@ export class Dense implements Layer {
 
   backward(dy: Float32Array, batch: number): Float32Array {
     const w = this.quant.weightBits ? this.wq : this.weight.value, x = this.x, I = this.inputs, O = this.outputs;
+    if (this.engine) {
+      // dW [O, I] = dY^T [O, batch] x X [batch, I];  dX [batch, I] = dY [batch, O] x W [O, I].
+      const dyT = new Float32Array(O * batch);
+      for (let n = 0; n < batch; n++) for (let o = 0; o < O; o++) {
+        dyT[o * batch + n] = dy[n * O + o];
+        this.bias.grad[o] += dy[n * O + o];
+      }
+      const dw = engineMatmul(this.engine, dyT, O, batch, x, I, "kn");
+      for (let i = 0; i < dw.length; i++) this.weight.grad[i] += dw[i];
+      return engineMatmul(this.engine, dy, batch, O, w, I, "kn");
+    }
     const dx = new Float32Array(batch * I);
     for (let n = 0; n < batch; n++) for (let o = 0; o < O; o++) {
       const g = dy[n * O + o];
@@ -200,10 +296,16 @@ export class Relu implements Layer {
   private y: Float32Array = new Float32Array(0);
   outputShape(input: number[]): number[] { return input; }
   forward(x: Float32Array): Float32Array {
-    this.y = x.map((v) => (v > 0 ? v : 0));
-    return this.y;
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = x[i] > 0 ? x[i] : 0;
+    this.y = y;
+    return y;
   }
-  backward(dy: Float32Array): Float32Array { return dy.map((g, i) => (this.y[i] > 0 ? g : 0)); }
+  backward(dy: Float32Array): Float32Array {
+    const dx = new Float32Array(dy.length);
+    for (let i = 0; i < dy.length; i++) dx[i] = this.y[i] > 0 ? dy[i] : 0;
+    return dx;
+  }
   params(): Param[] { return []; }
 }
 
@@ -237,6 +339,31 @@ export class MaxPool2 implements Layer {
   params(): Param[] { return []; }
 }
 
+/** 2x2 average pooling, stride 2 (ONNX AveragePool); in QAT its output is not re-quantized. */
+export class AvgPool2 implements Layer {
+  readonly kind = "AveragePool";
+  outputShape([c, h, w]: number[]): number[] { return [c, Math.floor(h / 2), Math.floor(w / 2)]; }
+  forward(x: Float32Array, batch: number, input: number[]): Float32Array {
+    const [c, h, w] = input, [, oh, ow] = this.outputShape(input);
+    const y = new Float32Array(batch * c * oh * ow);
+    for (let p = 0; p < batch * c; p++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+      const i = p * h * w + 2 * oy * w + 2 * ox;
+      y[(p * oh + oy) * ow + ox] = (x[i] + x[i + 1] + x[i + w] + x[i + w + 1]) / 4;
+    }
+    return y;
+  }
+  backward(dy: Float32Array, batch: number, input: number[]): Float32Array {
+    const [c, h, w] = input, [, oh, ow] = this.outputShape(input);
+    const dx = new Float32Array(batch * c * h * w);
+    for (let p = 0; p < batch * c; p++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+      const g = dy[(p * oh + oy) * ow + ox] / 4, i = p * h * w + 2 * oy * w + 2 * ox;
+      dx[i] += g; dx[i + 1] += g; dx[i + w] += g; dx[i + w + 1] += g;
+    }
+    return dx;
+  }
+  params(): Param[] { return []; }
+}
+
 export class Flatten implements Layer {
   readonly kind = "Flatten";
   outputShape(input: number[]): number[] { return [input.reduce((a, b) => a * b, 1)]; }
@@ -246,40 +373,90 @@ export class Flatten implements Layer {
 }
 
 /**
- * Fake quantization of activations (asymmetric, EMA range) with the clipped straight-through estimator.
- * Inserted after each ReLU/pool when training with activation bits; a no-op otherwise.
+ * Fake quantization of activations with the clipped straight-through estimator, inserted after each ReLU (a
+ * max pool of values on a grid stays on it, as in the integer model where the pool carries its input's
+ * parameters); a no-op until QAT sets its bits. The range is asymmetric, [min, max] from an exponential moving
+ * average of the batches' min/max (momentum 0.9, started by the first batch) — or, with `learnStep` (LSQ,
+ * Esser et al. 2019), the step s is a trained parameter started from that range: the zero point stays where
+ * the start put it (0 after a ReLU) and the gradient of the output w.r.t. s is round(v/s) - v/s inside the
+ * range, qmax - z above it and -z below, scaled by 1 / sqrt(features * qmax) (the paper's gradient scale).
  */
 export class FakeQuant implements Layer {
   readonly kind = "FakeQuant";
   bits = 0;
   min = 0;
   max = 0;
+  learnStep = false;
   private seen = false;
   private mask: Uint8Array = new Uint8Array(0);
+  private x: Float32Array = new Float32Array(0);
+  private zero = 0;
+  /** The learned step (LSQ); its value is used only when `learnStep` is on. */
+  readonly step: Param = { name: "step", value: new Float32Array(1), grad: new Float32Array(1), channels: 0 };
+
   outputShape(input: number[]): number[] { return input; }
+
+  /** Whether a batch has set the range yet. */
+  get observed(): boolean { return this.seen; }
+
+  /** The range the exported model quantizes to. */
+  range(): { min: number; max: number } {
+    if (!this.learnStep) return { min: this.min, max: this.max };
+    const s = this.step.value[0], qmax = 2 ** this.bits - 1;
+    return { min: (0 - this.zero) * s, max: (qmax - this.zero) * s };
+  }
+
   forward(x: Float32Array, _batch: number, _input: number[], training: boolean): Float32Array {
-    if (training || !this.seen) {
-      let lo = 0, hi = 0;
-      for (const v of x) { if (v < lo) lo = v; if (v > hi) hi = v; }
-      this.min = this.seen ? 0.9 * this.min + 0.1 * lo : lo;
-      this.max = this.seen ? 0.9 * this.max + 0.1 * hi : hi;
-      this.seen = true;
-    }
     if (!this.bits) return x;
     const qmax = 2 ** this.bits - 1;
-    const s = this.max > this.min ? (this.max - this.min) / qmax : 1;
-    const z = Math.max(0, Math.min(qmax, roundHalfEven(-this.min / s)));
+    if ((training && !this.learnStep) || !this.seen) {
+      let lo = 0, hi = 0;
+      for (let i = 0; i < x.length; i++) { const v = x[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+      this.min = this.seen ? 0.9 * this.min + 0.1 * lo : lo;
+      this.max = this.seen ? 0.9 * this.max + 0.1 * hi : hi;
+      if (!this.seen) {
+        const s = this.max > this.min ? (this.max - this.min) / qmax : 1;
+        this.step.value[0] = s;
+        this.zero = Math.max(0, Math.min(qmax, roundHalfEven(-this.min / s)));
+      }
+      this.seen = true;
+    }
+    let s: number, z: number;
+    if (this.learnStep) {
+      s = Math.max(this.step.value[0], 1e-8);
+      z = this.zero;
+    } else {
+      s = this.max > this.min ? (this.max - this.min) / qmax : 1;
+      z = Math.max(0, Math.min(qmax, roundHalfEven(-this.min / s)));
+    }
+    this.x = x;
     this.mask = new Uint8Array(x.length);
-    return x.map((v, i) => {
-      const q = roundHalfEven(v / s) + z;
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const q = roundHalfEven(x[i] / s) + z;
       if (q >= 0 && q <= qmax) this.mask[i] = 1;
-      return s * (Math.max(0, Math.min(qmax, q)) - z);
-    });
+      y[i] = s * (Math.max(0, Math.min(qmax, q)) - z);
+    }
+    return y;
   }
-  backward(dy: Float32Array): Float32Array {
-    return this.bits ? dy.map((g, i) => (this.mask[i] ? g : 0)) : dy;
+
+  backward(dy: Float32Array, batch: number): Float32Array {
+    if (!this.bits) return dy;
+    const dx = new Float32Array(dy.length);
+    for (let i = 0; i < dy.length; i++) dx[i] = this.mask[i] ? dy[i] : 0;
+    if (this.learnStep) {
+      const qmax = 2 ** this.bits - 1, s = Math.max(this.step.value[0], 1e-8), z = this.zero;
+      let g = 0;
+      for (let i = 0; i < dy.length; i++) {
+        const u = this.x[i] / s, q = roundHalfEven(u) + z;
+        g += dy[i] * (q > qmax ? qmax - z : q < 0 ? -z : roundHalfEven(u) - u);
+      }
+      this.step.grad[0] += g / Math.sqrt((dy.length / batch) * qmax);
+    }
+    return dx;
   }
-  params(): Param[] { return []; }
+
+  params(): Param[] { return this.learnStep && this.bits ? [this.step] : []; }
 }
 
 /** Mean softmax cross-entropy of logits [batch, classes] against labels; returns the loss and dLogits. */

@@ -2,13 +2,16 @@
 // evaluation, and export to a float ONNX file (Conv, Relu, MaxPool, Flatten, Gemm) that dyad and
 // onnxruntime run and that `quantizeOnnx` turns into an integer model. Quantization-aware training sets the
 // weight and activation bits: weights are fake-quantized in the forward pass, FakeQuant layers follow each
-// ReLU and pool, and gradients pass straight through (clipped) — fine-tuning a float checkpoint.
+// ReLU, and gradients pass straight through (clipped) — fine-tuning a float checkpoint. `activationRanges`
+// hands the learned ranges to `quantizeOnnx`, which writes the integer model the training simulated.
 
 import { ShapeError, BufferError } from "../errors.js";
 import { encodeModel, type GraphSpec } from "../formats/onnx/proto.js";
-import { Conv2d, Dense, Relu, MaxPool2, Flatten, FakeQuant, softmaxCrossEntropy, type Layer, type Param } from "./layers.js";
+import { Conv2d, Dense, Relu, MaxPool2, AvgPool2, Flatten, FakeQuant, softmaxCrossEntropy, type Layer, type Param } from "./layers.js";
+import type { Dyad } from "../dyad.js";
+import { quantizeOnnx, type PtqOptions, type PtqReport } from "../quant/ptq.js";
 
-export type LayerSpec = { conv: number; kernel?: number; pad?: number } | { dense: number } | "relu" | "maxpool" | "flatten";
+export type LayerSpec = { conv: number; kernel?: number; pad?: number } | { dense: number } | "relu" | "maxpool" | "avgpool" | "flatten";
 
 export interface OptimizerOptions { kind: "sgd" | "adam"; lr: number; momentum?: number; beta1?: number; beta2?: number }
 
@@ -27,10 +30,14 @@ export class Network {
   readonly layers: Layer[] = [];
   private readonly shapes: number[][] = [];
   private step = 0;
+  private bits = { weightBits: 0, activationBits: 0 };
   private readonly moments = new Map<Param, { m: Float32Array; v: Float32Array }>();
 
-  /** `input` is one sample's shape, [C, H, W]; FakeQuant layers follow every ReLU and pool (off until QAT). */
-  constructor(readonly input: number[], specs: LayerSpec[], seed = 1) {
+  /**
+   * `input` is one sample's shape, [C, H, W]; FakeQuant layers follow every ReLU (off until QAT).
+   * With `engine`, convolutions (im2col) and dense layers run on dyad's float32 GEMM; without, as plain loops.
+   */
+  constructor(readonly input: number[], specs: LayerSpec[], seed = 1, engine: Dyad | null = null) {
     const random = seeded(seed);
     let shape = input;
     const push = (l: Layer) => {
@@ -40,10 +47,19 @@ export class Network {
     };
     for (const s of specs) {
       if (s === "relu") { push(new Relu()); push(new FakeQuant()); }
-      else if (s === "maxpool") { push(new MaxPool2()); push(new FakeQuant()); }
+      else if (s === "maxpool") push(new MaxPool2());
+      else if (s === "avgpool") push(new AvgPool2());
       else if (s === "flatten") push(new Flatten());
-      else if ("conv" in s) push(new Conv2d(shape[0], s.conv, s.kernel ?? 3, s.pad ?? 1, random));
-      else push(new Dense(shape.reduce((a, b) => a * b, 1), s.dense, random));
+      else if ("conv" in s) {
+        const conv = new Conv2d(shape[0], s.conv, s.kernel ?? 3, s.pad ?? 1, random);
+        conv.engine = engine;
+        push(conv);
+      }
+      else {
+        const dense = new Dense(shape.reduce((a, b) => a * b, 1), s.dense, random);
+        dense.engine = engine;
+        push(dense);
+      }
     }
     this.shapes.push(shape);
   }
@@ -52,12 +68,29 @@ export class Network {
     return this.shapes[this.shapes.length - 1];
   }
 
-  /** Fake quantization bits for weights and activations during training (0, 0: float). */
-  setQuantization(weightBits: number, activationBits: number): void {
+  /**
+   * Fake quantization bits for weights and activations during training (0, 0: float); `learnStep` trains
+   * the activations' steps (LSQ) instead of following their moving min/max.
+   */
+  setQuantization(weightBits: number, activationBits: number, options: { learnStep?: boolean } = {}): void {
+    this.bits = { weightBits, activationBits };
     for (const l of this.layers) {
       if (l instanceof Conv2d || l instanceof Dense) l.quant = { weightBits, activationBits };
-      if (l instanceof FakeQuant) l.bits = activationBits;
+      if (l instanceof FakeQuant) { l.bits = activationBits; l.learnStep = options.learnStep ?? false; }
     }
+  }
+
+  /**
+   * The activation ranges QAT arrived at, by the tensor names of `toOnnx` (each ReLU's output), for
+   * `quantizeOnnx(..., { ranges })`. Empty before QAT has run a batch.
+   */
+  activationRanges(): Record<string, { min: number; max: number }> {
+    const ranges: Record<string, { min: number; max: number }> = {};
+    this.layers.forEach((l, i) => {
+      const prev = this.layers[i - 1];
+      if (l instanceof FakeQuant && l.bits && l.observed && prev instanceof Relu) ranges[`t${i - 1}`] = l.range();
+    });
+    return ranges;
   }
 
   forward(x: Float32Array, batch: number, training = false): Float32Array {
@@ -145,6 +178,20 @@ export class Network {
     return out;
   }
 
+  /**
+   * The network as an integer QDQ model: `quantizeOnnx` on `toOnnx()` at the bits QAT trained with (8 when
+   * float), with the activation ranges QAT learned; calibration sets the others (the input's and the
+   * logits', and all of them without QAT). `options` may override any of these.
+   */
+  toQuantizedOnnx(dyad: Dyad, options: PtqOptions): { model: Uint8Array; report: PtqReport } {
+    return quantizeOnnx(dyad, this.toOnnx(), {
+      weightBits: this.bits.weightBits || 8,
+      activationBits: this.bits.activationBits || 8,
+      ...options,
+      ranges: { ...this.activationRanges(), ...options.ranges },
+    });
+  }
+
   /** The float network as ONNX (opset 17; input "x" [batch, C, H, W], output "logits"). */
   toOnnx(batch = 1): Uint8Array {
     const spec: GraphSpec = { opset: 17, nodes: [], initializers: [], inputs: [{ name: "x", dtype: "float32", dims: [batch, ...this.input] }], outputs: [] };
@@ -161,6 +208,7 @@ export class Network {
         spec.nodes.push({ opType: "Gemm", inputs: [prev, `dense${i}.weight`, `dense${i}.bias`], outputs: [name], attrs: { transB: 1 } });
       } else if (l instanceof Relu) spec.nodes.push({ opType: "Relu", inputs: [prev], outputs: [name] });
       else if (l instanceof MaxPool2) spec.nodes.push({ opType: "MaxPool", inputs: [prev], outputs: [name], attrs: { kernel_shape: [2, 2], strides: [2, 2] } });
+      else if (l instanceof AvgPool2) spec.nodes.push({ opType: "AveragePool", inputs: [prev], outputs: [name], attrs: { kernel_shape: [2, 2], strides: [2, 2] } });
       else if (l instanceof Flatten) spec.nodes.push({ opType: "Flatten", inputs: [prev], outputs: [name] });
       else return; // FakeQuant: a training-time layer
       prev = name;
