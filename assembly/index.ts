@@ -25,6 +25,7 @@ export { s8_winograd_input_i16, s32_winograd_output_tflite, s32_winograd_output_
 export { f32_qlinear_binary_table, u8_lookup2_x1, u8_lookup_x1 } from "./elementwise/qlinear-table";
 export { x8_transpose_6d } from "./elementwise/transpose";
 export { x8_qlinear_global_avg_pool } from "./elementwise/global-avg-pool";
+export { x8_x16_pool_nhwc } from "./elementwise/pool";
 export { f32_quantize_rows_i16, f32_quantize_rows_i8 } from "./gemm/group-pack";
 export { s8_s4_gemm_f32_4x8c2_simd, s8_s8_gemm_f32_4x8c2_simd, group_packed_bytes } from "./gemm/s8-group-gemm-4x8c2";
 export { s8_s4_gemv_f32_1x8c2_simd, s8_s8_gemv_f32_1x8c2_simd } from "./gemm/s8-group-gemv-1x8c2";

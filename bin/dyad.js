@@ -10,6 +10,7 @@ import { benchKernels } from "../bench/kernels.js";
 import { benchConv } from "../bench/conv.js";
 import { benchLinear } from "../bench/linear.js";
 import { benchModels } from "../bench/models.js";
+import { benchFashionMnist } from "../bench/fashion-mnist.js";
 import { loadOrtWeb } from "../bench/peers.js";
 import { formatReport } from "../bench/report.js";
 import { measureSizes, sizeRecords } from "../bench/sizes.js";
@@ -63,7 +64,9 @@ async function bench(args) {
   records.push(...(await benchConv({ dyad, ort: peer.ort, quick, log })));
   records.push(...(await benchLinear({ dyad, relaxed, ort: peer.ort, quick, log })));
   const models = await benchModels({ dyad, ort: peer.ort, quick, log });
-  records.push(...models.records);
+  const fashion = await benchFashionMnist({ dyad, ort: peer.ort, quick, log });
+  models.lines.push(...fashion.lines);
+  records.push(...models.records, ...fashion.records);
   console.log("\n" + formatReport(records.filter((r) => r.suite !== "model")));
   console.log("\n" + models.lines.join("\n"));
   if (!quick) console.log(codebookReport().join("\n"));

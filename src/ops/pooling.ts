@@ -1,7 +1,7 @@
 // AVERAGE_POOL_2D and MAX_POOL_2D (TFLite, int8/int16, NHWC; max also uint8 for ONNX MaxPool): reference
-// integer_ops/pooling.h. Only taps
-// inside the image count; the average divides by their number rounding half away from zero (integer
-// division, as the C code); both clamp to the fused activation's range.
+// integer_ops/pooling.h. Only taps inside the image count; the average divides by their number rounding half
+// away from zero (integer division, as the C code); both clamp to the fused activation's range. The loop is
+// assembly/elementwise/pool.ts (test/pool.test.ts holds it to a plain-loop reference).
 
 import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
@@ -31,32 +31,12 @@ export function pool(kind: "average" | "max", o: PoolOptions): NodeBuilder {
     if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], pooling gives [${want}]`);
     const qy = expectQuant(y, "output");
     const { min, max } = activationClamp(o.activation, qy.scale[0], qy.zeroPoint[0], y.dtype as "int8" | "uint8" | "int16");
-    const Arr = x.dtype === "int16" ? Int16Array : x.dtype === "uint8" ? Uint8Array : Int8Array;
+    const dtype = x.dtype === "int16" ? 2 : x.dtype === "uint8" ? 1 : 0;
+    const params = new Int32Array([n, h, w, c, row.out, col.out, o.strideH, o.strideW, row.padBefore, col.padBefore, o.filterH, o.filterW, dtype, kind === "average" ? 1 : 0, min, max]);
+    const block = ctx.rt.upload(params, "pool params");
     return {
-      run: () => {
-        const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
-        const src = new Arr(buffer, ctx.ptr(x.id), n * h * w * c);
-        const dst = new Arr(buffer, ctx.ptr(y.id), n * row.out * col.out * c);
-        let o2 = 0;
-        for (let b = 0; b < n; b++) for (let oy = 0; oy < row.out; oy++) for (let ox = 0; ox < col.out; ox++) {
-          const y0 = oy * o.strideH - row.padBefore, x0 = ox * o.strideW - col.padBefore;
-          const ys = Math.max(0, -y0), ye = Math.min(o.filterH, h - y0), xs = Math.max(0, -x0), xe = Math.min(o.filterW, w - x0);
-          for (let ch = 0; ch < c; ch++) {
-            let acc = kind === "max" ? -Infinity : 0;
-            for (let fy = ys; fy < ye; fy++) for (let fx = xs; fx < xe; fx++) {
-              const v = src[((b * h + y0 + fy) * w + x0 + fx) * c + ch];
-              acc = kind === "max" ? Math.max(acc, v) : acc + v;
-            }
-            if (kind === "average") {
-              const count = (ye - ys) * (xe - xs);
-              const half = Math.floor(count / 2);
-              acc = acc > 0 ? Math.trunc((acc + half) / count) : Math.trunc((acc - half) / count);
-            }
-            dst[o2++] = Math.min(max, Math.max(min, acc));
-          }
-        }
-      },
-      dispose: () => {},
+      run: () => ctx.rt.poolNhwc(ctx.ptr(x.id), ctx.ptr(y.id), block.ptr),
+      dispose: () => ctx.rt.arena.free(block),
     };
   };
 }

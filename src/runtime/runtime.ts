@@ -293,6 +293,11 @@ export class Runtime {
     (this.exports.x8_transpose_6d as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
   }
 
+  /** MAX_POOL_2D / AVERAGE_POOL_2D on NHWC 8/16-bit data (assembly/elementwise/pool.ts); `params` per that file. */
+  poolNhwc(src: Ptr, dst: Ptr, params: Ptr): void {
+    (this.exports.x8_x16_pool_nhwc as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);
+  }
+
   /** QLinearGlobalAveragePool (assembly/elementwise/global-avg-pool.ts); `params` per that file. */
   globalAvgPoolX8(src: Ptr, dst: Ptr, params: Ptr): void {
     (this.exports.x8_qlinear_global_avg_pool as (a: Ptr, b: Ptr, c: Ptr) => void)(src, dst, params);

@@ -5,7 +5,7 @@
 
 import { describe, it, expect } from "vitest";
 import { conv2d } from "../../src/ops/conv2d.js";
-import { winogradEligible } from "../../src/ops/conv2d-winograd.js";
+import { winogradEligible, WINOGRAD_MIN_CIN } from "../../src/ops/conv2d-winograd.js";
 import { window1d } from "../../src/ops/conv-geometry.js";
 import { activationClamp, type FusedActivation } from "../../src/quant/activation.js";
 import { dyad, rng, randInts, expectExact } from "../helpers.js";
@@ -19,7 +19,8 @@ interface Case {
 async function check(c: Case, label: string): Promise<void> {
   const d = await dyad();
   const opts = { padding: c.padding, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: c.act };
-  expect(winogradEligible(opts, 3, 3, c.cin)).toBe(true);
+  // Below 8 input channels the op takes im2col + GEMM: the same bits, checked here just the same.
+  expect(winogradEligible(opts, 3, 3, c.cin)).toBe(c.cin >= WINOGRAD_MIN_CIN);
   const rows = window1d(c.padding, c.h, 3, 1, 1, "h"), cols = window1d(c.padding, c.w, 3, 1, 1, "w");
   const model = oneOpModel(d, "CONV_2D", conv2d(opts), [
     { dtype: "int8", shape: [c.n, c.h, c.w, c.cin], scale: c.sx, zeroPoint: c.zx },
@@ -94,10 +95,13 @@ describe("CONV_2D 3x3 stride 1 (Winograd F(2x2, 3x3))", () => {
     }, "67x61x8 -> 8");
   });
 
-  it("is not used past the input depth where 4x the sums could overflow int32", () => {
+  it("is not used past the input depth where 4x the sums could overflow int32, nor below 8 channels", () => {
     const opts = { padding: "SAME" as const, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: "none" as const };
     expect(winogradEligible(opts, 3, 3, 1824)).toBe(true);
     expect(winogradEligible(opts, 3, 3, 1825)).toBe(false);
+    // ...nor below 8 input channels, where the transforms cost more than they save (measured).
+    expect(winogradEligible(opts, 3, 3, 7)).toBe(false);
+    expect(winogradEligible(opts, 3, 3, 8)).toBe(true);
     // 4 * 9 * 1824 * 255 * 128 < 2^31 <= 4 * 9 * 1827 * 255 * 128
     expect(4 * 9 * 1824 * 255 * 128).toBeLessThan(2 ** 31);
     expect(winogradEligible({ ...opts, strideH: 2 }, 3, 3, 8)).toBe(false);
