@@ -79,7 +79,7 @@ const WEIGHTED = new Set(["Conv", "Gemm", "MatMul"]);
 const CARRY = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape"]);
 const FREE = new Set(["Add"]);
 
-/** Quantizes a float ONNX model (QDQ, static ranges); returns the file and what was done. */
+/** Quantizes a float ONNX model: QDQ with static ranges, or dynamic activations (ptq-dynamic.ts); returns the file and what was done. */
 export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions): { model: Uint8Array; report: PtqReport } {
   const model = decodeModel(bytes);
   const weightBits = options.weightBits ?? 8, activationBits = options.activationBits ?? 8;
