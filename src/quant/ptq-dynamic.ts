@@ -12,7 +12,7 @@
 import { UnsupportedError } from "../errors.js";
 import { encodeModel, type GraphSpec, type OnnxModel } from "../formats/onnx/proto.js";
 import { toSpec } from "./onnx-spec.js";
-import { quantizeWeights } from "./weight-grid.js";
+import { quantizeWeights, isWeightedNode, outputChannels } from "./weight-grid.js";
 import type { PtqReport } from "./ptq.js";
 
 type Node = GraphSpec["nodes"][number];
@@ -35,9 +35,8 @@ export function quantizeDynamicOnnx(model: OnnxModel, weightBits: number, perCha
     return q;
   };
   for (const n of spec.nodes) {
-    const w = consts.get(n.inputs[1]);
-    const weighted = (n.opType === "Conv" || n.opType === "Gemm" || n.opType === "MatMul") && !n.domain && w?.dtype === "float32" && !consts.has(n.inputs[0]);
-    if (!weighted) { nodes.push(n); continue; }
+    if (!isWeightedNode(n, consts)) { nodes.push(n); continue; }
+    const w = consts.get(n.inputs[1])!;
     const name = n.name ?? n.outputs[0];
     const attrs = n.attrs ?? {};
     if (n.opType === "Conv" && ((attrs.group as number | undefined) ?? 1) !== 1) throw new UnsupportedError(`quantize (dynamic): Conv ${name} has group ${attrs.group}; ConvInteger takes group 1`);
@@ -45,15 +44,13 @@ export function quantizeDynamicOnnx(model: OnnxModel, weightBits: number, perCha
       throw new UnsupportedError(`quantize (dynamic): Gemm ${name} has transA, alpha or beta; only Y = X W (+ C)`);
     }
     if (n.opType !== "Conv" && w.dims.length !== 2) throw new UnsupportedError(`quantize (dynamic): ${n.opType} ${name} has ${w.dims.length}-D weights; only 2-D`);
-    const transB = n.opType === "Gemm" && (attrs.transB as number | undefined) === 1;
-    const axis = n.opType === "Conv" || transB ? 0 : w.dims.length - 1;
-    const channels = w.dims[axis], inner = w.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const { transB, channels, inner } = outputChannels(n, w.dims);
     const wf = w.data as Float32Array;
-    const { scales, values, groups, signal: s2, noise: n2 } = quantizeWeights(wf, channels, inner, weightBits, perChannel, groupSize);
+    const { scales, values, signal: s2, noise: n2, packedBytes } = quantizeWeights(wf, channels, inner, weightBits, perChannel, groupSize);
     signal += s2;
     noise += n2;
     const bias = n.inputs[2];
-    report.packedBytes += Math.ceil((wf.length * weightBits + groups * 4) / 8) + 4 * scales.length + (bias ? 4 * channels : 0);
+    report.packedBytes += packedBytes + (bias ? 4 * channels : 0);
     report.quantizedNodes.push(name);
     used.add(w.name);
     const [xq, xs, xz] = quantizeInput(n.inputs[0]);

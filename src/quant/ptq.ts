@@ -17,7 +17,7 @@
 import { UnsupportedError, ShapeError, BufferError, QuantParamError } from "../errors.js";
 import { decodeModel, encodeModel, type GraphSpec, type TensorInit } from "../formats/onnx/proto.js";
 import { toSpec } from "./onnx-spec.js";
-import { quantizeWeights } from "./weight-grid.js";
+import { quantizeWeights, isWeightedNode, outputChannels } from "./weight-grid.js";
 import { quantizeDynamicOnnx } from "./ptq-dynamic.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
 import { Observer, paramsFromRange, type CalibrationMethod } from "./calibrate.js";
@@ -75,7 +75,6 @@ export interface PtqReport {
   packedBytes: number;
 }
 
-const WEIGHTED = new Set(["Conv", "Gemm", "MatMul"]);
 const CARRY = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape"]);
 const FREE = new Set(["Add"]);
 
@@ -117,7 +116,7 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
   const rename = new Map<string, string>(); // a folded Relu's input -> its output
   const weighted: GraphSpec["nodes"] = [];
   for (const n of spec.nodes) {
-    if (WEIGHTED.has(n.opType) && !n.domain && consts.get(n.inputs[1])?.dtype === "float32" && !consts.has(n.inputs[0])) {
+    if (isWeightedNode(n, consts)) {
       weighted.push(n);
       quantized.add(n.inputs[0]);
       const rs = readers(n.outputs[0]);
@@ -256,17 +255,13 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
     const node = { ...n, inputs: n.inputs.map(read), outputs: n.outputs.map((o) => (quantized.has(o) ? float(o) : o)) };
     if (weighted.includes(n)) {
       const w = consts.get(n.inputs[1])!;
-      const transB = n.opType === "Gemm" && (n.attrs?.transB as number | undefined) === 1;
-      // Output channels: Conv's axis 0, MatMul's last, Gemm's 0 with transB else 1.
-      const axis = n.opType === "Conv" || transB ? 0 : w.dims.length - 1;
-      const channels = w.dims[axis];
-      const inner = w.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+      const { axis, channels, inner } = outputChannels(n, w.dims);
       const wf = w.data as Float32Array;
       const perChannel = granularity !== "tensor";
-      const { scales: ws, values: wq, groups, signal: s2, noise: n2 } = quantizeWeights(wf, channels, inner, weightBits, perChannel, groupSize);
+      const { scales: ws, values: wq, signal: s2, noise: n2, packedBytes } = quantizeWeights(wf, channels, inner, weightBits, perChannel, groupSize);
       signal += s2;
       noise += n2;
-      report.packedBytes += Math.ceil((wf.length * weightBits + groups * 4) / 8) + 4 * ws.length + 4 * (n.inputs[2] || options.biasCorrection ? channels : 0);
+      report.packedBytes += packedBytes + 4 * (n.inputs[2] || options.biasCorrection ? channels : 0);
       out.initializers.push({ name: `${w.name}_quantized`, dtype: "int8", dims: w.dims, data: wq },
         { name: `${w.name}_scale`, dtype: "float32", dims: perChannel ? [channels] : [], data: ws },
         { name: `${w.name}_zero_point`, dtype: "int8", dims: perChannel ? [channels] : [], data: new Int8Array(perChannel ? channels : 1) });
@@ -327,7 +322,7 @@ function correctBias(b: Float64Array, n: GraphSpec["nodes"][number], w: TensorIn
     return;
   }
   // Gemm / MatMul: x is [rows, K]; the mean row.
-  const transB = n.opType === "Gemm" && (n.attrs?.transB as number | undefined) === 1;
+  const { transB } = outputChannels(n, w.dims);
   const [d0, d1] = w.dims;
   const [k, nOut] = transB ? [d1, d0] : [d0, d1];
   const rows = x.length / k;

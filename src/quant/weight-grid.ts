@@ -2,13 +2,32 @@
 // quantizers of float ONNX models.
 
 import { roundHalfEven } from "../tensor/qtensor.js";
+import type { GraphSpec, TensorInit } from "../formats/onnx/proto.js";
+
+type Node = GraphSpec["nodes"][number];
+
+/** A Conv, Gemm or MatMul with constant float weights and a run-time input: what the quantizers rewrite. */
+export function isWeightedNode(n: Node, consts: Map<string, TensorInit>): boolean {
+  return (n.opType === "Conv" || n.opType === "Gemm" || n.opType === "MatMul") && !n.domain && consts.get(n.inputs[1])?.dtype === "float32" && !consts.has(n.inputs[0]);
+}
+
+/**
+ * Where a weighted node's output channels lie in its weights: Conv's axis 0, MatMul's last, Gemm's 0 with
+ * transB else 1; `inner` is the number of elements after that axis.
+ */
+export function outputChannels(n: Node, dims: readonly number[]): { transB: boolean; axis: number; channels: number; inner: number } {
+  const transB = n.opType === "Gemm" && (n.attrs?.transB as number | undefined) === 1;
+  const axis = n.opType === "Conv" || transB ? 0 : dims.length - 1;
+  return { transB, axis, channels: dims[axis], inner: dims.slice(axis + 1).reduce((a, b) => a * b, 1) };
+}
 
 /**
  * Symmetric weights on a b-bit grid: one scale per tensor or per output channel (element i belongs to channel
  * floor(i / inner) % channels); with groups, runs of `groupSize` weights along a channel's input positions
  * each get an integer factor m in 1..M of the channel's scale (M = min(15, floor(127 / qmax)), so q * m fits
  * int8), chosen as the smallest that covers the group's largest magnitude. Returns int8 values (q * m), the
- * scales, how many groups there were, and the weights' energy and that of their rounding error (for SQNR).
+ * scales, how many groups there were, the weights' energy and that of their rounding error (for SQNR), and
+ * their packed size: b bits per weight, 4 per group factor, 4 bytes per scale.
  */
 export function quantizeWeights(wf: Float32Array, channels: number, inner: number, bits: number, perChannel: boolean, groupSize: number): QuantizedWeights {
   const q = gridWeights(wf, channels, inner, bits, perChannel, groupSize);
@@ -17,12 +36,12 @@ export function quantizeWeights(wf: Float32Array, channels: number, inner: numbe
     signal += v * v;
     noise += (v - q.values[i] * q.scales[perChannel ? Math.floor(i / inner) % channels : 0]) ** 2;
   });
-  return { ...q, signal, noise };
+  return { ...q, signal, noise, packedBytes: Math.ceil((wf.length * bits + q.groups * 4) / 8) + 4 * q.scales.length };
 }
 
-export interface QuantizedWeights { scales: Float32Array; values: Int8Array; groups: number; signal: number; noise: number }
+export interface QuantizedWeights { scales: Float32Array; values: Int8Array; groups: number; signal: number; noise: number; packedBytes: number }
 
-function gridWeights(wf: Float32Array, channels: number, inner: number, bits: number, perChannel: boolean, groupSize: number): Omit<QuantizedWeights, "signal" | "noise"> {
+function gridWeights(wf: Float32Array, channels: number, inner: number, bits: number, perChannel: boolean, groupSize: number): Omit<QuantizedWeights, "signal" | "noise" | "packedBytes"> {
   const qmax = 2 ** (bits - 1) - 1;
   const channelOf = (i: number) => (perChannel ? Math.floor(i / inner) % channels : 0);
   if (!groupSize) {
