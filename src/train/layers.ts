@@ -96,37 +96,40 @@ export class Conv2d implements Layer {
     return this.wq;
   }
 
-  /** Rows of the convolution as a matrix [batch * oh * ow, cin * k * k] (column order = the weights'). */
-  private im2col(x: Float32Array, batch: number, input: number[]): Float32Array {
+  /**
+   * The im2col geometry, one contiguous run at a time: `count` input values from `xAt` (stride 1) are the
+   * column entries from `colAt` (stride K = cin * k * k) of the matrix [batch * oh * ow, K] (column order =
+   * the weights'). Padding taps are in no run. im2col copies along the runs, col2im sums back along them.
+   */
+  private runs(batch: number, input: number[], visit: (xAt: number, colAt: number, count: number) => void): void {
     const [cin, h, w] = input, [, oh, ow] = this.outputShape(input), k = this.k, p = this.pad, K = cin * k * k;
-    const cols = new Float32Array(batch * oh * ow * K);
     for (let n = 0; n < batch; n++) for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
       const col = (ci * k + ky) * k + kx, x0 = Math.max(0, p - kx), x1 = Math.min(ow, w + p - kx);
+      if (x1 <= x0) continue;
       for (let oy = 0; oy < oh; oy++) {
         const iy = oy + ky - p;
         if (iy < 0 || iy >= h) continue;
-        const src = ((n * cin + ci) * h + iy) * w + kx - p;
-        let dst = ((n * oh + oy) * ow + x0) * K + col;
-        for (let ox = x0; ox < x1; ox++, dst += K) cols[dst] = x[src + ox];
+        visit(((n * cin + ci) * h + iy) * w + kx - p + x0, ((n * oh + oy) * ow + x0) * K + col, x1 - x0);
       }
     }
+  }
+
+  private im2col(x: Float32Array, batch: number, input: number[]): Float32Array {
+    const [, oh, ow] = this.outputShape(input), K = input[0] * this.k * this.k;
+    const cols = new Float32Array(batch * oh * ow * K);
+    this.runs(batch, input, (xAt, colAt, count) => {
+      for (let i = 0; i < count; i++) cols[colAt + i * K] = x[xAt + i];
+    });
     return cols;
   }
 
   /** The adjoint of im2col: sums each column entry back into the input position it was read from. */
   private col2im(dcols: Float32Array, batch: number, input: number[]): Float32Array {
-    const [cin, h, w] = input, [, oh, ow] = this.outputShape(input), k = this.k, p = this.pad, K = cin * k * k;
+    const [cin, h, w] = input, K = cin * this.k * this.k;
     const dx = new Float32Array(batch * cin * h * w);
-    for (let n = 0; n < batch; n++) for (let ci = 0; ci < cin; ci++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-      const col = (ci * k + ky) * k + kx, x0 = Math.max(0, p - kx), x1 = Math.min(ow, w + p - kx);
-      for (let oy = 0; oy < oh; oy++) {
-        const iy = oy + ky - p;
-        if (iy < 0 || iy >= h) continue;
-        const dst = ((n * cin + ci) * h + iy) * w + kx - p;
-        let src = ((n * oh + oy) * ow + x0) * K + col;
-        for (let ox = x0; ox < x1; ox++, src += K) dx[dst + ox] += dcols[src];
-      }
-    }
+    this.runs(batch, input, (xAt, colAt, count) => {
+      for (let i = 0; i < count; i++) dx[xAt + i] += dcols[colAt + i * K];
+    });
     return dx;
   }
 
