@@ -40,6 +40,24 @@ export function groupLayout(w: QTensor, what: string): { k: number; n: number; b
   return { k, n, bits, group: Math.min(w.blockSize, ka), param: (g, j) => g * n + j };
 }
 
+/** Element e (row-major [K, N]) of the weights as its signed or unsigned integer (int4 nibbles unpacked). */
+function weightValue(w: QTensor): (e: number) => number {
+  const src = w.data;
+  if (w.dtype !== "int4" && w.dtype !== "uint4") return (e) => src[e];
+  const signed = w.dtype === "int4";
+  return (e) => {
+    const b = src[e >> 1], v = e & 1 ? b >> 4 : b & 15;
+    return signed && v > 7 ? v - 16 : v;
+  };
+}
+
+/** Writes column c's scale (bytes 0-31 of a block) and stored zero point (bytes 32-63); returns the latter. */
+function columnHeader(f32: Float32Array, i32: Int32Array, base: number, c: number, scale: number, zeroPoint: number): number {
+  f32[(base >> 2) + c] = scale;
+  i32[((base + 32) >> 2) + c] = zeroPoint;
+  return zeroPoint;
+}
+
 /**
  * Packs for the SIMD kernels (`kr` 2: assembly/gemm/group-pack.ts) or the relaxed-SIMD int4 kernels (`kr` 4:
  * assembly/gemm/s8-s4-group-relaxed.ts, which also store t = sum u - z * L per group and column).
@@ -54,26 +72,16 @@ export function packGroupPanels(w: QTensor, what: string, kr: 2 | 4 = 2): GroupP
   const f32 = new Float32Array(bytes.buffer);
   const i32 = new Int32Array(bytes.buffer);
   let zeroPoints = false;
-  const src = w.data;
   // Stored value = q + offset, stored zero point = zp + offset: int4 as unsigned nibbles, uint8 as int8.
   const offset = w.dtype === "int4" ? 8 : w.dtype === "uint8" ? -128 : 0;
-  const signed = w.dtype === "int4";
-  const value = bits === 4
-    ? (e: number) => {
-      const b = src[e >> 1];
-      const v = e & 1 ? b >> 4 : b & 15;
-      return signed && v > 7 ? v - 16 : v;
-    }
-    : (e: number) => src[e];
+  const value = weightValue(w);
   for (let p = 0; p < panels; p++) {
     for (let g = 0; g < groups; g++) {
       const base = (p * groups + g) * blockBytes;
       for (let c = 0; c < 8; c++) {
         const j = 8 * p + c;
         const live = j < n;
-        const z = live ? w.zeroPoint[param(g, j)] + offset : 0;
-        f32[(base >> 2) + c] = live ? w.scale[param(g, j)] : 0;
-        i32[((base + 32) >> 2) + c] = z;
+        const z = columnHeader(f32, i32, base, c, live ? w.scale[param(g, j)] : 0, live ? w.zeroPoint[param(g, j)] + offset : 0);
         if (z !== 0) zeroPoints = true;
         const k0 = g * group, k1 = Math.min(k0 + group, (k + 1) & ~1);
         for (let kk = k0; kk < k1; kk++) {
@@ -105,7 +113,7 @@ function packRelaxed(w: QTensor, what: string): GroupPanels {
   const f32 = new Float32Array(bytes.buffer);
   const i32 = new Int32Array(bytes.buffer);
   const offset = w.dtype === "int4" ? 8 : 0;
-  const src = w.data;
+  const value = weightValue(w);
   for (let p = 0; p < panels; p++) {
     for (let g = 0; g < groups; g++) {
       const base = (p * groups + g) * blockBytes;
@@ -113,16 +121,10 @@ function packRelaxed(w: QTensor, what: string): GroupPanels {
       for (let c = 0; c < 8; c++) {
         const j = 8 * p + c;
         const live = j < n;
-        const z = live ? w.zeroPoint[param(g, j)] + offset : 0;
-        f32[(base >> 2) + c] = live ? w.scale[param(g, j)] : 0;
-        i32[((base + 32) >> 2) + c] = z;
+        const z = columnHeader(f32, i32, base, c, live ? w.scale[param(g, j)] : 0, live ? w.zeroPoint[param(g, j)] + offset : 0);
         let sum = 0;
         for (let kk = k0; kk < k1; kk++) {
-          let v = z;
-          if (live && kk < k) {
-            const e = kk * n + j, b = src[e >> 1], raw = e & 1 ? b >> 4 : b & 15;
-            v = (offset && raw > 7 ? raw - 16 : raw) + offset;
-          }
+          const v = live && kk < k ? value(kk * n + j) + offset : z;
           sum += v;
           // Column c & 3 at bytes 4 (c & 3) .. + 3 of the 4 k; columns 4-7 in the high nibbles.
           const at = base + 128 + ((kk - k0) >> 2) * 16 + 4 * (c & 3) + (kk & 3);
