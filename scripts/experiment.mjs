@@ -61,7 +61,8 @@ const dyad = await loadDyad();
 const ARCH = [{ conv: 16 }, "relu", "maxpool", { conv: 32 }, "relu", "maxpool", "flatten", { dense: 10 }];
 const SCHEDULE = quick ? [2e-3] : [2e-3, 2e-3, 1e-3, 5e-4, 2.5e-4, 1.25e-4];
 const net = new Network([1, 28, 28], ARCH, 1, dyad);
-const trainerAccuracy = (n) => { const p = n.predict(xt, TEST); let ok = 0; for (let i = 0; i < TEST; i++) if (p[i] === yt[i]) ok++; return ok / TEST; };
+const accuracy = (pred) => { let ok = 0; for (let i = 0; i < TEST; i++) if (pred[i] === yt[i]) ok++; return ok / TEST; };
+const trainerAccuracy = (n) => accuracy(n.predict(xt, TEST));
 const trainLog = [];
 SCHEDULE.forEach((lr, epoch) => {
   const t0 = performance.now();
@@ -125,7 +126,6 @@ async function predictOrt(bytes) {
   await session.release();
   return pred;
 }
-const accuracy = (pred) => { let ok = 0; for (let i = 0; i < TEST; i++) if (pred[i] === yt[i]) ok++; return ok / TEST; };
 const agreement = (a, b) => { let same = 0; for (let i = 0; i < TEST; i++) if (a[i] === b[i]) same++; return same / TEST; };
 
 const rows = [];
