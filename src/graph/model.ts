@@ -6,7 +6,8 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { Block } from "../runtime/arena.js";
 import { type Graph, type GraphTensor, type TensorDType, byteSize } from "./ir.js";
 import { planMemory, type MemoryPlan } from "./planner.js";
-import type { NodeBuilder, NodeKernel } from "./node.js";
+import type { NodeBuilder, NodeContext, NodeKernel } from "./node.js";
+import { sameShape, shapeString, type Shape } from "../tensor/shape.js";
 
 type Data = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | BigInt64Array;
 
@@ -72,16 +73,29 @@ export class Model {
           if (id === undefined || id < 0) throw new ShapeError(`${kind} ${i} (${role}) is missing: the node has ${list.length}`);
           return graph.tensors[id];
         };
-        const ctx = {
+        const checked = new Set<number>();
+        const ctx: NodeContext = {
           rt, graph, node,
           ptr: (id: number) => this.ptr(id),
           tensor: (id: number) => graph.tensors[id],
           input: (i: number, role: string) => pick(node.inputs, i, "input", role),
           optionalInput: (i: number) => (node.inputs[i] === undefined || node.inputs[i] < 0 ? null : graph.tensors[node.inputs[i]]),
           output: (i: number, role: string) => pick(node.outputs, i, "output", role),
+          checkOutputShape: (i: number, inferred: Shape) => {
+            const t = pick(node.outputs, i, "output", "output");
+            if (!sameShape(t.shape, inferred)) {
+              throw new ShapeError(`output ${i} (tensor ${t.id} "${t.name}") is declared ${shapeString(t.shape)}; the op computes ${shapeString(inferred)} from its inputs`);
+            }
+            checked.add(i);
+            return t;
+          },
         };
         try {
-          this.kernels.push(builders[i](ctx));
+          const kernel = builders[i](ctx);
+          this.kernels.push(kernel);
+          const unchecked = node.outputs.findIndex((_, j) => !checked.has(j));
+          // A builder that writes an output whose shape it never checked is a bug in dyad, not in the file.
+          if (unchecked >= 0) throw new Error(`dyad internal error: op ${node.index} (${node.op}) did not check the shape of output ${unchecked}`);
         } catch (e) {
           if (e instanceof DyadError) e.message = `op ${node.index} (${node.op}): ${e.message}`;
           throw e;

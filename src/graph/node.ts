@@ -2,6 +2,7 @@
 // constants, compute multipliers), then run with its tensors at fixed arena addresses.
 
 import type { Runtime } from "../runtime/runtime.js";
+import type { Shape } from "../tensor/shape.js";
 import type { Graph, GraphNode, GraphTensor } from "./ir.js";
 
 export interface NodeKernel {
@@ -21,6 +22,13 @@ export interface NodeContext {
   /** Optional input `i`, or null when absent (index -1 or past the end). */
   optionalInput(i: number): GraphTensor | null;
   output(i: number, role: string): GraphTensor;
+  /**
+   * Checks output `i`'s declared shape against `inferred`, what the op computes from its inputs and
+   * attributes: a ShapeError naming both when they differ. Every op calls it for every output it writes (the
+   * executor refuses a builder that skipped one), so a file cannot make an op write more or less than it
+   * computes.
+   */
+  checkOutputShape(i: number, inferred: Shape): GraphTensor;
 }
 
 export type NodeBuilder = (ctx: NodeContext) => NodeKernel;

@@ -5,7 +5,7 @@
 // quantized with QuantizeMultiplier (multipliers below one).
 
 import { sameShape } from "../tensor/shape.js";
-import { ShapeError, UnsupportedError } from "../errors.js";
+import { UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
@@ -20,9 +20,8 @@ export function add(activation: FusedActivation, potScaleInt16 = false): NodeBui
     const int16 = y.dtype === "int16";
     if (int16 && potScaleInt16) throw new UnsupportedError("int16 ADD with power-of-two scales (pot_scale_int16) is not supported yet");
     const LEFT_SHIFT = int16 ? 15 : 20;
-    if (!sameShape(a.shape, b.shape) || !sameShape(a.shape, y.shape)) {
-      throw new UnsupportedError(`broadcasting ADD ([${a.shape}] + [${b.shape}] -> [${y.shape}]) is not supported yet`);
-    }
+    if (!sameShape(a.shape, b.shape)) throw new UnsupportedError(`broadcasting ADD ([${a.shape}] + [${b.shape}]) is not supported on this path`);
+    ctx.checkOutputShape(0, a.shape);
     if (a.data || b.data) throw new UnsupportedError("ADD of a constant tensor is not supported yet");
     const qa = expectQuant(a, "input1"), qb = expectQuant(b, "input2"), qy = expectQuant(y, "output");
     const sa = Math.fround(qa.scale[0]), sb = Math.fround(qb.scale[0]), sy = Math.fround(qy.scale[0]);
@@ -34,7 +33,6 @@ export function add(activation: FusedActivation, potScaleInt16 = false): NodeBui
       m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, clamp.min, clamp.max), "add params");
     const fn = rt.binary(rt.kernel("add", int16 ? "s16" : "s8", "none", "tflite"));
     const n = elementCount(y);
-    if (n !== elementCount(a)) throw new ShapeError("ADD size mismatch");
     return {
       run: () => fn(n, ctx.ptr(a.id), ctx.ptr(b.id), ctx.ptr(y.id), params.ptr),
       dispose: () => rt.arena.free(params),

@@ -27,7 +27,7 @@ function intView(buffer: ArrayBuffer, dtype: string, ptr: number, n: number): In
 
 export function quantizeLinear(p: AffineParams): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "x"), y = ctx.output(0, "y");
+    const x = ctx.input(0, "x"), y = ctx.checkOutputShape(0, ctx.input(0, "x").shape);
     const n = elementCount(x);
     const index = paramIndexer(x.shape, p.axis, p.blockSize);
     const { min, max } = DTYPES[y.dtype as "int8"];
@@ -58,7 +58,7 @@ export function dequantizeConstant(values: ArrayLike<number>, shape: number[], p
 
 export function dequantizeLinear(p: AffineParams): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "x"), y = ctx.output(0, "y");
+    const x = ctx.input(0, "x"), y = ctx.checkOutputShape(0, ctx.input(0, "x").shape);
     const n = elementCount(x);
     const index = paramIndexer(x.shape, p.axis, p.blockSize);
     return {

@@ -10,7 +10,7 @@ import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { mbqm } from "../quant/fixed-point.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
-import { broadcastIndices } from "./broadcast.js";
+import { broadcastIndices, broadcastShape } from "./broadcast.js";
 import { constantArray, expectDType, expectQuant } from "./graph-tensors.js";
 
 export type BinaryOp = "ADD" | "SUB" | "MUL";
@@ -48,6 +48,7 @@ export function binary(op: BinaryOp, activation: FusedActivation, potScaleInt16 
         return zy + mbqm(s1 + sign * s2, mo.multiplier, mo.shift);
       };
     }
+    ctx.checkOutputShape(0, broadcastShape(a.shape, b.shape));
     const [ia, ib] = broadcastIndices(a.shape, b.shape, y.shape);
     const total = ia.length;
     const na = a.shape.reduce((p, q) => p * q, 1), nb = b.shape.reduce((p, q) => p * q, 1);

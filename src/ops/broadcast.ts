@@ -3,6 +3,18 @@
 
 import { ShapeError } from "../errors.js";
 
+/** The shape NumPy-style broadcasting gives two shapes; a ShapeError when a pair of dimensions is neither equal nor 1. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    const da = a[a.length - rank + d] ?? 1, db = b[b.length - rank + d] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new ShapeError(`[${a}] and [${b}] do not broadcast (dimension ${d}: ${da} vs ${db})`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
 /** For each output element (row-major), the flat indices of the two inputs. */
 export function broadcastIndices(a: readonly number[], b: readonly number[], out: readonly number[]): [Int32Array, Int32Array] {
   const rank = out.length;

@@ -4,6 +4,7 @@
 // patched per run, the GEMM runs with zero point 0, and x_zp * (sum of the filter's weights) is subtracted
 // per output channel, in int32 like the kernels.
 
+import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { QTensor } from "../tensor/qtensor.js";
 import { MatMul } from "./matmul.js";
@@ -27,6 +28,8 @@ export function convInteger(s: ConvIntegerSpec): NodeBuilder {
     const x = ctx.input(0, "x"), y = ctx.output(0, "y");
     const [n, h, wd, cin] = x.shape;
     const k = s.kh * s.kw * cin, kp = (k + 1) & ~1;
+    if (x.shape.length !== 4 || s.filter.length !== s.cout * k) throw new ShapeError(`input [${x.shape}] does not fit a [${s.cout}, ${s.kh}, ${s.kw}, ?] filter of ${s.filter.length} weights`);
+    ctx.checkOutputShape(0, [n, s.row.out, s.col.out, s.cout]);
     const dtype = x.dtype as "int8" | "uint8";
     const xor = dtype === "uint8" ? 0x80 : 0;
     const mm = new MatMul(rt, {

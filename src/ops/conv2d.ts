@@ -46,8 +46,7 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
     const [cout, kh, kw, wcin] = w.shape;
     if (wcin !== cin) throw new ShapeError(`filter has ${wcin} input channels, the input ${cin} (grouped convolution is not supported)`);
     const [row, col] = window2d(o.padding, h, wd, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, "conv");
-    const want = [n, row.out, col.out, cout];
-    if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
+    ctx.checkOutputShape(0, [n, row.out, col.out, cout]);
     if (x.dtype === "int16") {
       return conv16x8(ctx, {
         n, h, w: wd, cin, cout, kh, kw, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW,

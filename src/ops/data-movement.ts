@@ -7,18 +7,54 @@ import type { NodeBuilder } from "../graph/node.js";
 import { DTYPE_BYTES, byteSize } from "../graph/ir.js";
 import { constantArray, elementCount } from "./graph-tensors.js";
 
-export function reshape(): NodeBuilder {
+/**
+ * The output of RESHAPE: `target` with one -1 resolved from the element count (TFLite's new_shape or shape
+ * input), or, without a target, the declared shape when it holds the same elements (a SQUEEZE or an ONNX
+ * reshape whose shape the importer computed).
+ */
+function reshapedShape(x: readonly number[], declared: readonly number[], target: readonly number[] | null): readonly number[] {
+  const count = x.reduce((a, b) => a * b, 1);
+  if (target === null) {
+    if (declared.reduce((a, b) => a * b, 1) !== count) throw new ShapeError(`[${declared}] does not hold the ${count} elements of [${x}]`);
+    return declared;
+  }
+  const known = target.filter((d) => d !== -1);
+  if (target.length - known.length > 1 || known.some((d) => !(d >= 0))) throw new ShapeError(`new shape [${target}] is not a shape (one -1 at most)`);
+  const rest = known.reduce((a, b) => a * b, 1);
+  if (known.length === target.length) {
+    if (rest !== count) throw new ShapeError(`new shape [${target}] does not hold the ${count} elements of [${x}]`);
+    return target;
+  }
+  if (rest === 0 || count % rest !== 0) throw new ShapeError(`new shape [${target}] cannot hold the ${count} elements of [${x}]`);
+  return target.map((d) => (d === -1 ? count / rest : d));
+}
+
+type Target = readonly number[] | ((input: readonly number[]) => readonly number[]) | null;
+
+/** RESHAPE (and an ONNX reshape): `target` as in reshapedShape; with `fromInput`, TFLite's shape input 1 when it is a constant. */
+export function reshape(target: Target = null, fromInput = false): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), y = ctx.output(0, "output");
-    if (x.dtype !== y.dtype || elementCount(x) !== elementCount(y)) {
-      throw new ShapeError(`cannot reshape ${x.dtype} [${x.shape}] to ${y.dtype} [${y.shape}]`);
-    }
+    if (x.dtype !== y.dtype) throw new ShapeError(`cannot reshape ${x.dtype} to ${y.dtype}`);
+    const shapeT = fromInput ? ctx.optionalInput(1) : null;
+    const wanted = shapeT?.data && shapeT.dtype === "int32" ? Array.from(constantArray(shapeT, Int32Array, "shape"))
+      : typeof target === "function" ? target(x.shape) : target;
+    ctx.checkOutputShape(0, reshapedShape(x.shape, y.shape, wanted));
     const bytes = byteSize(x);
     return {
       run: () => ctx.rt.bytes().copyWithin(ctx.ptr(y.id), ctx.ptr(x.id), ctx.ptr(x.id) + bytes),
       dispose: () => {},
     };
   };
+}
+
+/** SQUEEZE: the listed axes (every axis of size 1 when none are listed) leave the shape. */
+export function squeeze(dims: readonly number[]): NodeBuilder {
+  return reshape((shape) => {
+    const axes = dims.map((d) => (d < 0 ? d + shape.length : d));
+    for (const a of axes) if (!(a >= 0 && a < shape.length) || shape[a] !== 1) throw new ShapeError(`squeeze_dims [${dims}] name an axis of [${shape}] that is not 1`);
+    return shape.filter((d, i) => (axes.length ? !axes.includes(i) : d !== 1));
+  });
 }
 
 function sameQuant(a: { quant: { scale: Float32Array; zeroPoint: Int32Array } | null }, b: typeof a): boolean {
@@ -32,7 +68,8 @@ export function transpose(): NodeBuilder {
     const perm = Array.from(constantArray(permT, Int32Array, "perm"));
     const rank = x.shape.length;
     if (perm.length !== rank || [...perm].sort().some((p, i) => p !== i)) throw new ShapeError(`perm [${perm}] is not a permutation of ${rank} axes`);
-    if (x.dtype !== y.dtype || perm.some((p, i) => x.shape[p] !== y.shape[i])) throw new ShapeError(`output [${y.shape}] is not input [${x.shape}] permuted by [${perm}]`);
+    if (x.dtype !== y.dtype) throw new ShapeError(`TRANSPOSE of ${x.dtype} into ${y.dtype}`);
+    ctx.checkOutputShape(0, perm.map((p) => x.shape[p]));
     if (!sameQuant(x, y)) throw new QuantParamError("TRANSPOSE must keep the quantization parameters");
     const esize = DTYPE_BYTES[x.dtype];
     if (!Number.isInteger(esize)) throw new UnsupportedError(`TRANSPOSE of ${x.dtype}`);
@@ -58,9 +95,8 @@ export function pad(withValue = false): NodeBuilder {
     const pads = Array.from(constantArray(padsT, Int32Array, "paddings"));
     const rank = x.shape.length;
     if (pads.length !== 2 * rank || pads.some((p) => p < 0)) throw new ShapeError(`paddings [${pads}] must be ${rank} non-negative pairs`);
-    if (x.dtype !== y.dtype || x.shape.some((d, i) => d + pads[2 * i] + pads[2 * i + 1] !== y.shape[i])) {
-      throw new ShapeError(`output [${y.shape}] is not input [${x.shape}] padded by [${pads}]`);
-    }
+    if (x.dtype !== y.dtype) throw new ShapeError(`PAD of ${x.dtype} into ${y.dtype}`);
+    ctx.checkOutputShape(0, x.shape.map((d, i) => d + pads[2 * i] + pads[2 * i + 1]));
     if (!sameQuant(x, y)) throw new QuantParamError("PAD must keep the quantization parameters");
     const esize = DTYPE_BYTES[x.dtype];
     if (esize !== 1 && esize !== 2 && esize !== 4) throw new UnsupportedError(`PAD of ${x.dtype}`);

@@ -8,7 +8,7 @@ import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { activationClamp } from "../quant/activation.js";
 import { quantizeMultiplier, fp32Multiplier } from "../quant/multiplier.js";
-import { convTensors, constantArray, expectQuant, elementCount } from "./graph-tensors.js";
+import { convTensors, constantArray, expectQuant } from "./graph-tensors.js";
 import { window2d, type Window1D } from "./conv-geometry.js";
 import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { requantTflite16x8 } from "../quant/requant.js";
@@ -26,8 +26,7 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     if (cout % c !== 0) throw new ShapeError(`filter channels ${cout} are not a multiple of the input's ${c}`);
     const multiplier = cout / c;
     const [row, col] = window2d(o.padding, h, wd, kh, kw, o.strideH, o.strideW, o.dilationH, o.dilationW, "depthwise");
-    const want = [n, row.out, col.out, cout];
-    if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], the convolution gives [${want}]`);
+    ctx.checkOutputShape(0, [n, row.out, col.out, cout]);
     const xq = expectQuant(x, "input"), wq = expectQuant(w, "filter"), yq = expectQuant(y, "output");
     if (wq.scale.length !== 1 && wq.scale.length !== cout) throw new ShapeError(`filter has ${wq.scale.length} scales for ${cout} channels`);
     if (wq.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError("filter zero points must be 0 (symmetric int8 weights)");
@@ -80,7 +79,6 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const [, filter, biasBlock, laneBlock, paramBlock] = blocksMem;
     const inImage = h * wd * c, outImage = row.out * col.out * oc;
     const fn = rt.dwconvS8(kernel);
-    if (elementCount(y) !== n * outImage) throw new ShapeError("output size mismatch");
     return {
       run: () => rt.arena.scope(() => {
         const padded = rt.arena.alloc(hp * wp * oc, "depthwise padded input");

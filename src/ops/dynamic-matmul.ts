@@ -10,7 +10,7 @@
 // The integer product runs on the GEMM with A's zero point 0 (B's zero points folded as usual), and
 // a_zp * colsum(b - b_zp) is subtracted per column afterwards, in int32 like the kernels' arithmetic.
 
-import { QuantParamError } from "../errors.js";
+import { QuantParamError, ShapeError } from "../errors.js";
 import type { NodeBuilder, NodeContext } from "../graph/node.js";
 import type { GraphTensor } from "../graph/ir.js";
 import type { QTensor } from "../tensor/qtensor.js";
@@ -33,7 +33,8 @@ export function scalarReader(ctx: NodeContext, t: GraphTensor | null, fallback: 
 
 export function dynamicQuantizeLinearOp(): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "x"), y = ctx.output(0, "y"), ys = ctx.output(1, "y_scale"), yz = ctx.output(2, "y_zero_point");
+    const x = ctx.input(0, "x"), y = ctx.checkOutputShape(0, ctx.input(0, "x").shape);
+    const ys = ctx.checkOutputShape(1, []), yz = ctx.checkOutputShape(2, []);
     const n = elementCount(x);
     return {
       run: () => {
@@ -66,10 +67,12 @@ export interface DynamicMatMulSpec {
 export function dynamicMatMul(spec: DynamicMatMulSpec): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
-    const a = ctx.input(0, "A"), y = ctx.output(0, "Y");
+    const a = ctx.input(0, "A");
     const dynamic = a.dtype === "float32";
     const aDtype = dynamic ? "uint8" : (a.dtype as "int8" | "uint8");
     const [k, n] = spec.weights.shape.slice(-2);
+    if (a.shape[a.shape.length - 1] !== k || elementCount(a) !== spec.batches * spec.m * k) throw new ShapeError(`A [${a.shape}] is not ${spec.batches} x ${spec.m} rows of K = ${k}`);
+    const y = ctx.checkOutputShape(0, [...a.shape.slice(0, -1), n]);
     const mm = new MatMul(rt, { weights: spec.weights, input: { dtype: aDtype, zeroPoint: 0 }, output: { dtype: "int32" } });
     // colsum[j] = sum over k of (b - b_zp), for a_zp * colsum.
     const colsum = new Int32Array(n);

@@ -5,6 +5,7 @@
 // 128 x 128 slices, a short N (output pixels) doubles the k block while halving N's, down to 16; a short K
 // does the converse. Confirmed against onnxruntime-web. Each block runs on dyad's f32 GEMM kernel.
 
+import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { MatMulF32 } from "./matmul-f32.js";
 import type { Window1D } from "./conv-geometry.js";
@@ -35,6 +36,8 @@ export function floatConv(s: FloatConvSpec): NodeBuilder {
     const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
     const [n, cin, h, w] = x.shape;
     const k = cin * s.kh * s.kw, oh = s.row.out, ow = s.col.out, pixels = oh * ow;
+    if (x.shape.length !== 4 || s.weights.length !== s.cout * k) throw new ShapeError(`input [${x.shape}] does not fit a [${s.cout}, ?, ${s.kh}, ${s.kw}] filter of ${s.weights.length} weights`);
+    ctx.checkOutputShape(0, [n, s.cout, oh, ow]);
     // B = W^T as [K, Cout], one GEMM per block of 256 rows of K.
     const wt = new Float32Array(k * s.cout);
     for (let o = 0; o < s.cout; o++) for (let i = 0; i < k; i++) wt[i * s.cout + o] = s.weights[o * k + i];

@@ -10,7 +10,7 @@ import type { NodeBuilder, NodeContext } from "../graph/node.js";
 import type { GraphTensor } from "../graph/ir.js";
 import { sameShape } from "../tensor/shape.js";
 import { DTYPES } from "../tensor/dtype.js";
-import { broadcastIndices } from "./broadcast.js";
+import { broadcastIndices, broadcastShape } from "./broadcast.js";
 import { elementCount } from "./graph-tensors.js";
 
 export type FloatBinaryOp = "add" | "sub" | "mul" | "div";
@@ -33,7 +33,7 @@ function reader(ctx: NodeContext, t: GraphTensor): () => Numeric {
 
 export function floatBinary(op: FloatBinaryOp): NodeBuilder {
   return (ctx) => {
-    const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.output(0, "C");
+    const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.checkOutputShape(0, broadcastShape(ctx.input(0, "A").shape, ctx.input(1, "B").shape));
     const same = sameShape(a.shape, c.shape) && sameShape(b.shape, c.shape);
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
     const ra = reader(ctx, a), rb = reader(ctx, b);
@@ -56,7 +56,7 @@ export function floatBinary(op: FloatBinaryOp): NodeBuilder {
 /** Relu: x if x > 0, else 0 (+0; a NaN stays NaN), as onnxruntime's float kernel. */
 export function floatRelu(): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
+    const x = ctx.input(0, "X"), y = ctx.checkOutputShape(0, ctx.input(0, "X").shape);
     const rx = reader(ctx, x), n = elementCount(x);
     return {
       run: () => {
@@ -75,7 +75,7 @@ export function floatRelu(): NodeBuilder {
  */
 export function cast(): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "input"), y = ctx.output(0, "output");
+    const x = ctx.input(0, "input"), y = ctx.checkOutputShape(0, ctx.input(0, "input").shape);
     const rx = reader(ctx, x), n = elementCount(x);
     const Out = ARRAYS[y.dtype as keyof typeof ARRAYS];
     if (!Out) throw new UnsupportedError(`Cast to ${y.dtype}`);
@@ -101,7 +101,7 @@ export function cast(): NodeBuilder {
 /** Clip: min(max(x, lo), hi) of float32 values (bounds as given: -Infinity / Infinity when absent). */
 export function floatClip(lo: number, hi: number): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "input"), y = ctx.output(0, "output");
+    const x = ctx.input(0, "input"), y = ctx.checkOutputShape(0, ctx.input(0, "input").shape);
     const rx = reader(ctx, x), n = elementCount(x);
     const [l, h] = [Math.fround(lo), Math.fround(hi)];
     return {

@@ -4,6 +4,7 @@
 // into the output. Each block runs on dyad's f32 GEMM kernel (one fixed order over k, multiply then add);
 // the block sums are added here.
 
+import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { broadcastIndices } from "./broadcast.js";
 import { MatMulF32 } from "./matmul-f32.js";
@@ -24,8 +25,10 @@ export interface FloatMatMulSpec {
 export function floatMatMul(spec: FloatMatMulSpec): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
-    const a = ctx.input(0, "A"), y = ctx.output(0, "Y");
+    const a = ctx.input(0, "A");
     const { k, n } = spec;
+    if (a.shape[a.shape.length - 1] !== k || spec.b.length !== k * n) throw new ShapeError(`A [${a.shape}] does not chain with B [${k}, ${n}]`);
+    const y = ctx.checkOutputShape(0, [...a.shape.slice(0, -1), n]);
     const rows = elementCount(a) / k;
     const blocks: { k0: number; mm: MatMulF32 }[] = [];
     for (let k0 = 0; k0 < k; k0 += SGEMM_K_BLOCK) {

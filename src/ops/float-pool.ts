@@ -5,21 +5,28 @@
 // image in steps of four, adds them as (s0 + s2) + (s1 + s3), then the last elements one by one, and
 // divides by the pixel count. Max is order-free.
 
+import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
+import { window1d } from "./conv-geometry.js";
 
 export interface FloatPoolSpec {
   kind: "max" | "average";
   kernel: [number, number];
   strides: [number, number];
   padBegin: [number, number];
+  padEnd: [number, number];
   countIncludePad: boolean;
 }
 
 export function floatPool(p: FloatPoolSpec): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
-    const [n, c, h, w] = x.shape, [, , oh, ow] = y.shape;
+    const x = ctx.input(0, "X");
+    if (x.shape.length !== 4) throw new ShapeError(`X must be 4-D (NCHW), got [${x.shape}]`);
+    const [n, c, h, w] = x.shape;
     const [kh, kw] = p.kernel, [sh, sw] = p.strides;
+    const oh = window1d({ before: p.padBegin[0], after: p.padEnd[0] }, h, kh, sh, 1, "pool height").out;
+    const ow = window1d({ before: p.padBegin[1], after: p.padEnd[1] }, w, kw, sw, 1, "pool width").out;
+    const y = ctx.checkOutputShape(0, [n, c, oh, ow]);
     const f = Math.fround;
     return {
       run: () => {
@@ -56,8 +63,10 @@ export function floatPool(p: FloatPoolSpec): NodeBuilder {
 
 export function floatGlobalAveragePool(): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
+    const x = ctx.input(0, "X");
+    if (x.shape.length !== 4) throw new ShapeError(`X must be 4-D (NCHW), got [${x.shape}]`);
     const [n, c, h, w] = x.shape;
+    const y = ctx.checkOutputShape(0, [n, c, 1, 1]);
     const pixels = h * w;
     const f = Math.fround;
     return {

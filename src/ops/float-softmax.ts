@@ -5,7 +5,9 @@
 // four lanes (two vectors per step of eight, then one per four), lanes added as (l0 + l2) + (l1 + l3), then
 // the leftovers one by one; the outputs multiplied by 1 / sum. Rows run along `axis` with the given strides.
 
+import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
+import { elementCount } from "./graph-tensors.js";
 
 const f = Math.fround;
 const hex = (mantissa: string, exp: number) => f((parseInt(mantissa.replace(".", ""), 16) / 16 ** (mantissa.length - 2)) * 2 ** exp);
@@ -44,8 +46,9 @@ export interface FloatSoftmaxSpec {
 
 export function floatSoftmax(p: FloatSoftmaxSpec): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "input"), y = ctx.output(0, "output");
+    const x = ctx.input(0, "input"), y = ctx.checkOutputShape(0, ctx.input(0, "input").shape);
     const total = p.rows * p.length;
+    if (elementCount(x) !== total) throw new ShapeError(`input [${x.shape}] is not ${p.rows} rows of ${p.length}`);
     const starts = Int32Array.from({ length: p.rows }, (_, r) => p.rowStart(r));
     const e = new Float32Array(p.length);
     return {

@@ -11,7 +11,8 @@ import { MatMul } from "./matmul.js";
 import { conv16x8 } from "./conv2d.js";
 import { constantArray, constantQTensor, elementCount, expectDType, expectQuant } from "./graph-tensors.js";
 
-export function fullyConnected(activation: FusedActivation): NodeBuilder {
+/** `keepNumDims`: the output keeps the input's leading dimensions ([..., N]) instead of [rows, N]. */
+export function fullyConnected(activation: FusedActivation, keepNumDims = false): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), w = ctx.input(1, "filter"), y = ctx.output(0, "output");
     expectDType(x, ["int8", "int16"], "input");
@@ -21,7 +22,7 @@ export function fullyConnected(activation: FusedActivation): NodeBuilder {
     const [n, k] = w.shape;
     const rows = elementCount(x) / k;
     if (!Number.isInteger(rows)) throw new ShapeError(`input of ${elementCount(x)} elements is not a whole number of rows of K = ${k}`);
-    if (elementCount(y) !== rows * n) throw new ShapeError(`output [${y.shape.join(", ")}] does not hold ${rows} x ${n} values`);
+    ctx.checkOutputShape(0, keepNumDims ? [...x.shape.slice(0, -1), n] : [rows, n]);
     if (x.dtype === "int16") {
       // 16x8: the rows are a 1-wide image of `rows` pixels and the filter [N, K] a 1x1 convolution.
       return conv16x8(ctx, {

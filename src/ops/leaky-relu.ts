@@ -3,7 +3,6 @@
 // scale, alpha = input scale * alpha / output scale, evaluated in float (the operands are float) and
 // quantized with QuantizeMultiplier.
 
-import { UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { elementCount, expectDType, expectQuant } from "./graph-tensors.js";
@@ -14,7 +13,7 @@ export function leakyRelu(alpha: number): NodeBuilder {
     const x = ctx.input(0, "input"), y = ctx.output(0, "output");
     expectDType(x, ["int8", "int16"], "input");
     expectDType(y, [x.dtype], "output");
-    if (elementCount(x) !== elementCount(y)) throw new UnsupportedError("LEAKY_RELU must keep the shape");
+    ctx.checkOutputShape(0, x.shape);
     const qx = expectQuant(x, "input"), qy = expectQuant(y, "output");
     const sx = Math.fround(qx.scale[0]), sy = Math.fround(qy.scale[0]), a = Math.fround(alpha);
     const identity = quantizeMultiplier(Math.fround(sx / sy));

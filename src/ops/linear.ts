@@ -170,8 +170,16 @@ export class Linear {
 /** A Linear inside a graph (MatMulNBits, weight-only QDQ MatMul): input [..., K] float32, output [..., N]. */
 export function linearNode(spec: LinearSpec): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "A"), y = ctx.output(0, "Y");
+    const x = ctx.input(0, "A");
     const op = new Linear(ctx.rt, spec);
+    try {
+      if (x.shape[x.shape.length - 1] !== op.k) throw new ShapeError(`A [${x.shape}] does not chain with weights of K = ${op.k}`);
+      ctx.checkOutputShape(0, [...x.shape.slice(0, -1), op.n]);
+    } catch (e) {
+      op.dispose();
+      throw e;
+    }
+    const y = ctx.output(0, "Y");
     const m = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     return {
       run: () => {

@@ -7,9 +7,10 @@ import { UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { requantTflite } from "../quant/requant.js";
-import { constantArray, elementCount, expectDType, expectQuant } from "./graph-tensors.js";
+import { constantArray, expectDType, expectQuant } from "./graph-tensors.js";
 
-export function mean(): NodeBuilder {
+/** `keepDims`: the output is [N, 1, 1, C] rather than [N, C]. */
+export function mean(keepDims = false): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), axisT = ctx.input(1, "axis"), y = ctx.output(0, "output");
     expectDType(x, ["int8"], "input");
@@ -19,7 +20,7 @@ export function mean(): NodeBuilder {
       throw new UnsupportedError(`MEAN over axes [${axes}] of a ${x.shape.length}-D tensor; only height and width of 4-D NHWC are supported`);
     }
     const [n, h, w, c] = x.shape;
-    if (elementCount(y) !== n * c) throw new UnsupportedError(`MEAN output [${y.shape}] is not ${n} x ${c}`);
+    ctx.checkOutputShape(0, keepDims ? [n, 1, 1, c] : [n, c]);
     const qx = expectQuant(x, "input"), qy = expectQuant(y, "output");
     const q = quantizeMultiplier(Math.fround(qx.scale[0]) / Math.fround(qy.scale[0]));
     const zx = qx.zeroPoint[0], zy = qy.zeroPoint[0];

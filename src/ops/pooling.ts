@@ -27,8 +27,7 @@ export function pool(kind: "average" | "max", o: PoolOptions): NodeBuilder {
     if (x.shape.length !== 4) throw new ShapeError(`input must be NHWC, got [${x.shape}]`);
     const [n, h, w, c] = x.shape;
     const [row, col] = window2d(o.padding, h, w, o.filterH, o.filterW, o.strideH, o.strideW, 1, 1, "pool");
-    const want = [n, row.out, col.out, c];
-    if (want.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output is [${y.shape}], pooling gives [${want}]`);
+    ctx.checkOutputShape(0, [n, row.out, col.out, c]);
     const qy = expectQuant(y, "output");
     const { min, max } = activationClamp(o.activation, qy.scale[0], qy.zeroPoint[0], y.dtype as "int8" | "uint8" | "int16");
     const dtype = x.dtype === "int16" ? 2 : x.dtype === "uint8" ? 1 : 0;

@@ -9,12 +9,15 @@
 import type { NodeBuilder } from "../graph/node.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
 import { DTYPES } from "../tensor/dtype.js";
+import { ShapeError } from "../errors.js";
+import { window1d } from "./conv-geometry.js";
 
 export interface QLinearAveragePoolParams {
   sx: number; zx: number; sy: number; zy: number;
   kernel: [number, number]; strides: [number, number];
-  /** Padding before each spatial axis (rows, columns); the output size already accounts for the rest. */
+  /** Padding before and after each spatial axis (rows, columns). */
   padBegin: [number, number];
+  padEnd: [number, number];
   countIncludePad: boolean;
   /** Storage order of the 4-D input and output. */
   channelsLast: boolean;
@@ -26,7 +29,12 @@ export function qlinearAveragePool(p: QLinearAveragePoolParams): NodeBuilder {
     const at = (shape: readonly number[]) => (p.channelsLast
       ? { n: shape[0], h: shape[1], w: shape[2], c: shape[3] }
       : { n: shape[0], c: shape[1], h: shape[2], w: shape[3] });
-    const i = at(x.shape), o = at(y.shape);
+    if (x.shape.length !== 4) throw new ShapeError(`X must be 4-D, got [${x.shape}]`);
+    const i = at(x.shape);
+    const oh = window1d({ before: p.padBegin[0], after: p.padEnd[0] }, i.h, p.kernel[0], p.strides[0], 1, "pool height").out;
+    const ow = window1d({ before: p.padBegin[1], after: p.padEnd[1] }, i.w, p.kernel[1], p.strides[1], 1, "pool width").out;
+    ctx.checkOutputShape(0, p.channelsLast ? [i.n, oh, ow, i.c] : [i.n, i.c, oh, ow]);
+    const o = at(y.shape);
     // Element (b, ch, row, col) of a tensor of dims d.
     const index = (d: { n: number; c: number; h: number; w: number }, b: number, ch: number, row: number, col: number) => (p.channelsLast
       ? ((b * d.h + row) * d.w + col) * d.c + ch

@@ -7,7 +7,7 @@
 import { sameShape } from "../tensor/shape.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { DTYPES } from "../tensor/dtype.js";
-import { broadcastIndices } from "./broadcast.js";
+import { broadcastIndices, broadcastShape } from "./broadcast.js";
 import { elementCount } from "./graph-tensors.js";
 
 export type QLinearBinaryOp = "add" | "mul";
@@ -19,7 +19,7 @@ export interface QLinearBinaryParams {
 export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
-    const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.output(0, "C");
+    const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.checkOutputShape(0, broadcastShape(ctx.input(0, "A").shape, ctx.input(1, "B").shape));
     const same = sameShape(a.shape, c.shape) && sameShape(b.shape, c.shape);
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
     const table = rt.arena.alloc(65536, "qlinear binary table");

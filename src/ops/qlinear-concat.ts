@@ -11,17 +11,18 @@ import { elementCount } from "./graph-tensors.js";
 export function qlinearConcat(axis: number, tables: (Uint8Array | null)[]): NodeBuilder {
   return (ctx) => {
     const inputs = tables.map((_, i) => ctx.input(i, `X${i}`));
-    const y = ctx.output(0, "Y");
-    const rank = y.shape.length;
+    if (inputs.length === 0) throw new ShapeError("concat needs at least one input");
+    const first = inputs[0].shape;
+    const rank = first.length;
     if (!(axis >= 0 && axis < rank)) throw new ShapeError(`concat axis ${axis} is outside rank ${rank}`);
     let along = 0;
     for (const x of inputs) {
-      if (x.shape.length !== rank || x.shape.some((d, i) => i !== axis && d !== y.shape[i])) {
-        throw new ShapeError(`input [${x.shape}] does not concatenate into [${y.shape}] along axis ${axis}`);
+      if (x.shape.length !== rank || x.shape.some((d, i) => i !== axis && d !== first[i])) {
+        throw new ShapeError(`input [${x.shape}] does not concatenate with [${first}] along axis ${axis}`);
       }
       along += x.shape[axis];
     }
-    if (along !== y.shape[axis]) throw new ShapeError(`inputs sum to ${along} along axis ${axis}, the output has ${y.shape[axis]}`);
+    const y = ctx.checkOutputShape(0, first.map((d, i) => (i === axis ? along : d)));
     const outer = y.shape.slice(0, axis).reduce((a, b) => a * b, 1);
     const chunks = inputs.map((x) => (outer === 0 ? 0 : elementCount(x) / outer));
     return {

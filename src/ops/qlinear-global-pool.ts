@@ -5,12 +5,14 @@
 
 import type { NodeBuilder } from "../graph/node.js";
 import { DTYPES } from "../tensor/dtype.js";
-import { QuantParamError } from "../errors.js";
+import { QuantParamError, ShapeError } from "../errors.js";
 
 export function qlinearGlobalAveragePool(p: { sx: number; zx: number; sy: number; zy: number; channelsLast: boolean }): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
+    const x = ctx.input(0, "X");
+    if (x.shape.length !== 4) throw new ShapeError(`X must be 4-D, got [${x.shape}]`);
     const [n, d1, d2, d3] = x.shape;
+    const y = ctx.checkOutputShape(0, p.channelsLast ? [n, 1, 1, d3] : [n, d1, 1, 1]);
     const [c, pixels] = p.channelsLast ? [d3, d1 * d2] : [d1, d2 * d3];
     const f = Math.fround;
     const scale = f(f(p.sx) / f(f(p.sy) * pixels));

@@ -63,7 +63,7 @@ export function clampTable(min: number, max: number, unsigned: boolean): Uint8Ar
 /** y[i] = table[x[i]] over raw bytes, for any 8-bit dtype (the lookup runs in wasm). */
 export function qlinearLookup(table: Uint8Array): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
+    const x = ctx.input(0, "X"), y = ctx.checkOutputShape(0, ctx.input(0, "X").shape);
     const n = elementCount(x);
     const block = ctx.rt.upload(table, "lookup table");
     return {

@@ -9,7 +9,9 @@
 // what onnxruntime-web 1.30 does (the int8 clamp differs from the C++ above, which wraps; probed outputs decide).
 // Rows run along `axis` with the given strides, which is what the reference's transposes amount to.
 
+import { ShapeError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
+import { elementCount } from "./graph-tensors.js";
 import { roundHalfEven } from "../tensor/qtensor.js";
 
 export interface QLinearSoftmaxParams {
@@ -48,7 +50,8 @@ function unsignedOut(q: number, zy: number): number {
 
 export function qlinearSoftmax(p: QLinearSoftmaxParams): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
+    const x = ctx.input(0, "X"), y = ctx.checkOutputShape(0, ctx.input(0, "X").shape);
+    if (elementCount(x) !== p.rows * p.length) throw new ShapeError(`X [${x.shape}] is not ${p.rows} rows of ${p.length}`);
     const signed = x.dtype === "int8";
     const table = softmaxTable(p.sx, p.length, signed);
     const f = Math.fround;

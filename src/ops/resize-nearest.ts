@@ -5,7 +5,7 @@
 // clamped to the axis; an axis of scale 1 is copied unchanged. The scale per axis is the given one, or output /
 // input size in float32.
 
-import { UnsupportedError } from "../errors.js";
+import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { DTYPE_BYTES } from "../graph/ir.js";
 
@@ -43,9 +43,11 @@ export function nearestIndices(inSize: number, outSize: number, scale: number, c
 /** `maps[d]`: the input index of each output index along physical axis d. */
 export function resizeNearest(maps: Int32Array[]): NodeBuilder {
   return (ctx) => {
-    const x = ctx.input(0, "X"), y = ctx.output(0, "Y");
-    const esize = DTYPE_BYTES[x.dtype];
+    const x = ctx.input(0, "X");
     const rank = x.shape.length;
+    if (maps.length !== rank || maps.some((m, d) => m.some((i) => !(i >= 0 && i < x.shape[d])))) throw new ShapeError(`the index maps do not fit input [${x.shape}]`);
+    const y = ctx.checkOutputShape(0, maps.map((m) => m.length));
+    const esize = DTYPE_BYTES[x.dtype];
     const inStrides = x.shape.map((_, d) => x.shape.slice(d + 1).reduce((a, b) => a * b, 1) * esize);
     return {
       run: () => {

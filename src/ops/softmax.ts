@@ -18,6 +18,7 @@ export function softmax(beta: number): NodeBuilder {
     const x = ctx.input(0, "input"), y = ctx.output(0, "output");
     expectDType(x, ["int8"], "input");
     expectDType(y, ["int8", "int16"], "output");
+    ctx.checkOutputShape(0, x.shape);
     const qx = expectQuant(x, "input"), qy = expectQuant(y, "output");
     // The fixed-point path produces probabilities on the grid [type min, type max] = [0, 1): scale 2^-bits.
     const bits = y.dtype === "int16" ? 16 : 8;

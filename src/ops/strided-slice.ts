@@ -6,7 +6,7 @@
 import { ShapeError, UnsupportedError } from "../errors.js";
 import type { NodeBuilder } from "../graph/node.js";
 import { DTYPE_BYTES } from "../graph/ir.js";
-import { constantArray, elementCount } from "./graph-tensors.js";
+import { constantArray } from "./graph-tensors.js";
 
 export interface StridedSliceOptions {
   beginMask: number;
@@ -50,7 +50,9 @@ export function stridedSlice(o: StridedSliceOptions): NodeBuilder {
       counts.push(Math.max(0, Math.ceil((stop - start) / s)));
     }
     const total = counts.reduce((a, b) => a * b, 1);
-    if (total !== elementCount(y) || x.dtype !== y.dtype) throw new ShapeError(`output [${y.shape}] does not hold the ${total} sliced ${x.dtype} values`);
+    if (x.dtype !== y.dtype) throw new ShapeError(`STRIDED_SLICE of ${x.dtype} into ${y.dtype}`);
+    // Shrunk axes leave the output (reference: strided_slice.cc's output shape).
+    ctx.checkOutputShape(0, counts.filter((_, d) => !(o.shrinkAxisMask & (1 << d))));
     const esize = DTYPE_BYTES[x.dtype];
     const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
     return {

@@ -17,12 +17,17 @@ export function transposeConv(o: { padding: "SAME" | "VALID"; strideH: number; s
     expectDType(x, ["int8"], "input");
     expectDType(w, ["int8"], "filter");
     expectDType(y, ["int8"], "output");
-    const outShape = Array.from(constantArray(shapeT, Int32Array, "output_shape"));
-    if (outShape.some((d, i) => d !== y.shape[i])) throw new ShapeError(`output_shape [${outShape}] differs from the output tensor [${y.shape}]`);
+    if (x.shape.length !== 4 || w.shape.length !== 4) throw new ShapeError(`input [${x.shape}] and filter [${w.shape}] must be 4-D`);
     const [n, h, wd, cin] = x.shape;
     const [cout, kh, kw, wcin] = w.shape;
-    const [, oh, ow, ycout] = y.shape;
-    if (wcin !== cin || ycout !== cout) throw new ShapeError(`filter [${w.shape}] does not connect input [${x.shape}] to output [${y.shape}]`);
+    if (wcin !== cin) throw new ShapeError(`filter [${w.shape}] has ${wcin} input channels, the input [${x.shape}] ${cin}`);
+    // TFLite takes the output's height and width from output_shape; batch and channels follow the tensors.
+    const outShape = Array.from(constantArray(shapeT, Int32Array, "output_shape"));
+    if (outShape.length !== 4 || outShape[0] !== n || outShape[3] !== cout || !(outShape[1] >= 1 && outShape[2] >= 1)) {
+      throw new ShapeError(`output_shape [${outShape}] does not fit input [${x.shape}] and filter [${w.shape}]`);
+    }
+    ctx.checkOutputShape(0, outShape);
+    const [, oh, ow] = outShape;
     const padH = window1d(o.padding, oh, kh, o.strideH, 1, "transpose conv height").padBefore;
     const padW = window1d(o.padding, ow, kw, o.strideW, 1, "transpose conv width").padBefore;
     const qx = expectQuant(x, "input"), qw = expectQuant(w, "filter"), qy = expectQuant(y, "output");

@@ -35,7 +35,7 @@ function view(buffer: ArrayBuffer, t: GraphTensor, ptr: number): Arrays {
 function elementwise(make: (x: GraphTensor, y: GraphTensor) => (v: number) => number): NodeBuilder {
   return (ctx) => {
     const x = ctx.input(0, "input"), y = ctx.output(0, "output");
-    if (elementCount(x) !== elementCount(y)) throw new UnsupportedError(`${ctx.node.op} must keep the element count`);
+    ctx.checkOutputShape(0, x.shape);
     const f = make(x, y);
     const n = elementCount(x);
     return {

@@ -148,7 +148,7 @@ export const GLUE_OPS: Record<string, Handler> = {
       return;
     }
     const x = im.logical(data);
-    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: outShape }], gather(axis, idx))[0]);
+    im.linkQuant(x, im.emit(node, [x], [{ dtype: x.dtype, shape: outShape }], gather(axis, idx, indices.shape))[0]);
   },
   Concat: (im, node) => {
     const xs = node.inputs.map((_, i) => im.value(node, i, `inputs[${i}]`));
@@ -264,6 +264,7 @@ export function floatPoolNode(im: Importer, node: OnnxNode, kind: "max" | "avera
   if (whole) return void im.emit(node, [x], [{ dtype: "float32", shape: [n, c, 1, 1] }], floatGlobalAveragePool());
   im.emit(node, [x], [{ dtype: "float32", shape: [n, c, rows.out, cols.out] }], floatPool({
     kind, kernel: [kernel[0], kernel[1]], strides: [sh, sw], padBegin: [rows.padBefore, cols.padBefore],
+    padEnd: [(rows.out - 1) * sh + kernel[0] - h - rows.padBefore, (cols.out - 1) * sw + kernel[1] - w - cols.padBefore].map((v) => Math.max(0, v)) as [number, number],
     countIncludePad: ((node.attrs.count_include_pad as number | undefined) ?? 0) !== 0,
   }));
 }

@@ -16,7 +16,7 @@ import { sameShape } from "../../tensor/shape.js";
 import { ModelFormatError, UnsupportedError, ShapeError } from "../../errors.js";
 import type { Graph, TensorDType } from "../../graph/ir.js";
 import { DTYPES } from "../../tensor/dtype.js";
-import type { NodeBuilder } from "../../graph/node.js";
+import type { NodeBuilder, NodeContext } from "../../graph/node.js";
 import { MatMul } from "../../ops/matmul.js";
 import { transpose, pad } from "../../ops/data-movement.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
@@ -150,7 +150,7 @@ const QUANT_OPS: Record<string, Handler> = {
     // onnxruntime's own shortcut: a kernel over the whole image without padding is its global average pool.
     const global = kh === h && kw === w && pads.every((v) => v === 0);
     const [yv] = im.emit(node, [x], [{ dtype: x.dtype, shape, layout: x.layout }], global ? qlinearGlobalAveragePool(q) : qlinearAveragePool({
-      ...q, kernel: [kh, kw], strides: [sh, sw], padBegin: [pads[0], pads[1]],
+      ...q, kernel: [kh, kw], strides: [sh, sw], padBegin: [pads[0], pads[1]], padEnd: [pads[2], pads[3]],
       countIncludePad: ((node.attrs.count_include_pad as number | undefined) ?? 0) !== 0,
     }));
     im.tensor(yv).quant = { scale: Float32Array.of(q.sy), zeroPoint: Int32Array.of(q.zy), axis: null };
@@ -524,6 +524,13 @@ function constantWeights(b: Value, values: NumericArray, sb: number[], zb: numbe
   });
 }
 
+/** A [..., K] times a constant [K, N] gives [..., N]: the output's shape checked before the weights are packed. */
+function checkMatMulOutput(ctx: NodeContext, k: number, n: number): void {
+  const x = ctx.input(0, "A");
+  if (x.shape.length < 2 || x.shape[x.shape.length - 1] !== k) throw new ShapeError(`A [${x.shape}] does not chain with B [${k}, ${n}]`);
+  ctx.checkOutputShape(0, [...x.shape.slice(0, -1), n]);
+}
+
 /** QLinearMatMul (requantized, ONNX fp32 semantics) and MatMulInteger (int32), with constant B. */
 function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   const a = im.logical(im.value(node, 0, "a"));
@@ -549,6 +556,7 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   const m = a.shape[a.shape.length - 2];
   const batches = aBatch.reduce((p, q) => p * q, 1);
   const builder: NodeBuilder = (ctx) => {
+    checkMatMulOutput(ctx, k, n);
     const mm = new MatMul(ctx.rt, {
       weights, requant: "fp32",
       input: { dtype: a.dtype as "int8" | "uint8", scale: sa[0], zeroPoint: za ? za[0] : 0 },
@@ -636,6 +644,7 @@ function qgemmNode(im: Importer, node: OnnxNode): void {
   const outDtype = im.value(node, 8, "y_zero_point").dtype;
   if (outDtype !== "int8" && outDtype !== "uint8") throw new UnsupportedError(`${describe(node)}: output ${outDtype}; only int8 and uint8`);
   const builder: NodeBuilder = (ctx) => {
+    checkMatMulOutput(ctx, k, n);
     const mm = new MatMul(ctx.rt, {
       weights, weightLayout: transB ? "nk" : "kn", bias, requant: "fp32",
       input: { dtype: a.dtype as "int8" | "uint8", scale: sa[0], zeroPoint: za ? za[0] : 0 },

@@ -8,7 +8,7 @@ import type { NodeBuilder } from "../../graph/node.js";
 import { fullyConnected } from "../../ops/fully-connected.js";
 import { conv2d, type Conv2DOptions } from "../../ops/conv2d.js";
 import { depthwiseConv2d } from "../../ops/depthwise-conv2d.js";
-import { reshape, transpose, pad } from "../../ops/data-movement.js";
+import { reshape, squeeze, transpose, pad } from "../../ops/data-movement.js";
 import { add } from "../../ops/add.js";
 import { mean } from "../../ops/mean.js";
 import { leakyRelu } from "../../ops/leaky-relu.js";
@@ -57,7 +57,7 @@ function addOp(op: TfliteOperator, g: TfliteSubgraph): NodeBuilder {
 export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) => NodeBuilder> = {
   FULLY_CONNECTED: (op) => {
     if (op.options.weights_format !== 0) throw new UnsupportedError(`op ${op.index} (FULLY_CONNECTED): shuffled weights are not supported`);
-    return fullyConnected(fusedActivation(op));
+    return fullyConnected(fusedActivation(op), op.options.keep_num_dims as boolean);
   },
   CONV_2D: (op) => conv2d(convOptions(op)),
   DEPTHWISE_CONV_2D: (op) => depthwiseConv2d({ ...convOptions(op), depthMultiplier: op.options.depth_multiplier as number }),
@@ -67,7 +67,7 @@ export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) 
   AVERAGE_POOL_2D: (op) => pool("average", poolOptions(op)),
   MAX_POOL_2D: (op) => pool("max", poolOptions(op)),
   CONCATENATION: (op) => concatenation(op.options.axis as number),
-  SQUEEZE: () => reshape(),
+  SQUEEZE: (op) => squeeze(op.options.squeeze_dims as number[]),
   PADV2: () => pad(true),
   RELU: () => relu("relu"),
   RELU6: () => relu("relu6"),
@@ -87,8 +87,12 @@ export const TFLITE_OPS: Record<string, (op: TfliteOperator, g: TfliteSubgraph) 
     ellipsisMask: op.options.ellipsis_mask as number, newAxisMask: op.options.new_axis_mask as number,
     shrinkAxisMask: op.options.shrink_axis_mask as number, offset: op.options.offset as boolean,
   }),
-  MEAN: () => mean(),
-  RESHAPE: () => reshape(),
+  MEAN: (op) => mean(op.options.keep_dims as boolean),
+  RESHAPE: (op) => {
+    // The shape input wins over the new_shape option, as in TFLite's reshape.cc; an empty option is no option.
+    const newShape = op.options.new_shape as number[];
+    return reshape(newShape.length ? newShape : null, true);
+  },
   TRANSPOSE: () => transpose(),
   PAD: () => pad(),
 };
