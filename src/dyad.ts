@@ -48,6 +48,12 @@ export interface LoadModelOptions {
    * same), instead of fusing them into integer operators.
    */
   simulate?: boolean;
+  /**
+   * Bound on what the model may make dyad allocate (default 1 GiB): its activation arena, packed weights,
+   * lookup and index tables. Checked against the file's declared sizes before anything is allocated, then on
+   * every allocation while the model is built; past it, a MemoryError naming the tensor or buffer.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface MemoryStats {
@@ -111,7 +117,7 @@ export class Dyad {
     const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : "";
     if (options.simulate && id === "TFL3") throw new ModelFormatError("loadModel: simulate applies to ONNX QDQ models; for TFLite use simulateTflite");
     const { graph, builders } = id === "TFL3" ? importTflite(parseTflite(bytes)) : importOnnx(bytes, { fuse: !options.simulate });
-    return new Model(this.runtime, graph, builders);
+    return new Model(this.runtime, graph, builders, { maxMemoryBytes: options.maxMemoryBytes });
   }
 
   /**

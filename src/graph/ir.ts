@@ -46,3 +46,6 @@ export function byteSize(t: GraphTensor): number {
   for (const d of t.shape) n *= d;
   return Math.ceil(n * DTYPE_BYTES[t.dtype]);
 }
+
+/** Largest tensor dyad will consider (bytes): sizes past it are refused before any arithmetic can lose precision. */
+export const MAX_TENSOR_BYTES = 2 ** 32;

@@ -1,10 +1,10 @@
 // The executor: plans the activation arena, builds every node, runs nodes in order. Inputs are copied into
 // their arena slots and outputs out of theirs; nothing else crosses the JS/wasm boundary during a run.
 
-import { BufferError, DTypeError, ShapeError, StateError, DyadError } from "../errors.js";
+import { BufferError, DTypeError, MemoryError, ShapeError, StateError, DyadError } from "../errors.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Block } from "../runtime/arena.js";
-import { type Graph, type GraphTensor, type TensorDType, byteSize } from "./ir.js";
+import { type Graph, type GraphTensor, type TensorDType, byteSize, DTYPE_BYTES, MAX_TENSOR_BYTES } from "./ir.js";
 import { planMemory, type MemoryPlan } from "./planner.js";
 import type { NodeBuilder, NodeContext, NodeKernel } from "./node.js";
 import { sameShape, shapeString, type Shape } from "../tensor/shape.js";
@@ -44,6 +44,28 @@ export interface ModelMemory {
   unplannedBytes: number;
 }
 
+/** loadModel's default bound on what one model may make dyad allocate: arena, packed weights, tables. */
+export const DEFAULT_MAX_MEMORY_BYTES = 2 ** 30;
+
+/**
+ * Every tensor's size from its shape, with the arithmetic checked: each dimension a non-negative integer and
+ * the byte count below both MAX_TENSOR_BYTES and the model's limit; else a MemoryError naming the tensor.
+ */
+function checkMemory(graph: Graph, limit: number): void {
+  for (const t of graph.tensors) {
+    let n = 1;
+    for (const d of t.shape) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`tensor ${t.id} (${t.name}): dimension ${d} of [${t.shape}] is not a size`);
+      n *= d;
+      if (n * DTYPE_BYTES[t.dtype] > MAX_TENSOR_BYTES) break;
+    }
+    const bytes = n * DTYPE_BYTES[t.dtype];
+    if (bytes > Math.min(limit, MAX_TENSOR_BYTES)) {
+      throw new MemoryError(`tensor ${t.id} (${t.name}): ${t.dtype} [${t.shape}] needs ${bytes > MAX_TENSOR_BYTES ? `more than ${MAX_TENSOR_BYTES}` : bytes} bytes, past maxMemoryBytes = ${limit}`);
+    }
+  }
+}
+
 function info(t: GraphTensor): TensorInfo {
   return { name: t.name, dtype: t.dtype, shape: t.shape, scale: t.quant ? t.quant.scale[0] : null, zeroPoint: t.quant ? t.quant.zeroPoint[0] : null };
 }
@@ -58,14 +80,32 @@ export class Model {
   private arena: Block | null;
   private readonly kernels: NodeKernel[] = [];
 
-  constructor(rt: Runtime, graph: Graph, builders: NodeBuilder[]) {
+  constructor(rt: Runtime, graph: Graph, builders: NodeBuilder[], options: { maxMemoryBytes?: number } = {}) {
+    const limit = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+    if (!(Number.isSafeInteger(limit) && limit > 0)) throw new MemoryError(`loadModel: maxMemoryBytes must be a positive integer, got ${String(limit)}`);
     this.rt = rt;
     this.graph = graph;
+    checkMemory(graph, limit);
     this.plan = planMemory(graph);
     this.memory = { arenaBytes: this.plan.arenaBytes, unplannedBytes: this.plan.totalBytes };
     this.inputs = graph.inputs.map((id) => info(graph.tensors[id]));
     this.outputs = graph.outputs.map((id) => info(graph.tensors[id]));
-    this.arena = rt.arena.alloc(this.plan.arenaBytes, "model activations");
+    const constants = graph.tensors.reduce((sum, t) => sum + (t.data ? t.data.length : 0), 0);
+    if (this.plan.arenaBytes + constants > limit) {
+      throw new MemoryError(`model: ${this.plan.arenaBytes} bytes of activations and ${constants} of constants pass maxMemoryBytes = ${limit}`);
+    }
+    const why = `the model's maxMemoryBytes = ${limit}`;
+    this.arena = null;
+    rt.arena.capped(limit, why, () => {
+      this.arena = rt.arena.alloc(this.plan.arenaBytes, "model activations");
+      this.build(builders, limit, why);
+    });
+  }
+
+  private build(builders: NodeBuilder[], limit: number, why: string): void {
+    const { rt, graph } = this;
+    const start = rt.arena.usedBytes;
+    let kept = 0; // JavaScript bytes the ops reserved
     try {
       graph.nodes.forEach((node, i) => {
         const pick = (list: number[], i: number, kind: string, role: string) => {
@@ -81,6 +121,10 @@ export class Model {
           input: (i: number, role: string) => pick(node.inputs, i, "input", role),
           optionalInput: (i: number) => (node.inputs[i] === undefined || node.inputs[i] < 0 ? null : graph.tensors[node.inputs[i]]),
           output: (i: number, role: string) => pick(node.outputs, i, "output", role),
+          reserve: (bytes: number, what: string) => {
+            kept += bytes;
+            if (!(kept + rt.arena.usedBytes - start <= limit)) throw new MemoryError(`${what} needs ${bytes} bytes, past ${why}`);
+          },
           checkOutputShape: (i: number, inferred: Shape) => {
             const t = pick(node.outputs, i, "output", "output");
             if (!sameShape(t.shape, inferred)) {
@@ -93,9 +137,8 @@ export class Model {
         try {
           const kernel = builders[i](ctx);
           this.kernels.push(kernel);
-          const unchecked = node.outputs.findIndex((_, j) => !checked.has(j));
-          // A builder that writes an output whose shape it never checked is a bug in dyad, not in the file.
-          if (unchecked >= 0) throw new Error(`dyad internal error: op ${node.index} (${node.op}) did not check the shape of output ${unchecked}`);
+          // Every output an op writes has its shape checked; one it never looked at is one it does not produce.
+          if (checked.size !== node.outputs.length) throw new ShapeError(`the file declares ${node.outputs.length} outputs; the op produces ${checked.size}`);
         } catch (e) {
           if (e instanceof DyadError) e.message = `op ${node.index} (${node.op}): ${e.message}`;
           throw e;

@@ -29,6 +29,11 @@ export interface NodeContext {
    * computes.
    */
   checkOutputShape(i: number, inferred: Shape): GraphTensor;
+  /**
+   * Counts `bytes` of JavaScript memory the op keeps (index tables, scratch sized by its tensors) against the
+   * model's maxMemoryBytes, before it allocates them: a MemoryError naming `what` past the limit.
+   */
+  reserve(bytes: number, what: string): void;
 }
 
 export type NodeBuilder = (ctx: NodeContext) => NodeKernel;

@@ -11,7 +11,7 @@ import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { mbqm } from "../quant/fixed-point.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { broadcastIndices, broadcastShape } from "./broadcast.js";
-import { constantArray, expectDType, expectQuant } from "./graph-tensors.js";
+import { constantArray, elementCount, expectDType, expectQuant } from "./graph-tensors.js";
 
 export type BinaryOp = "ADD" | "SUB" | "MUL";
 
@@ -49,6 +49,7 @@ export function binary(op: BinaryOp, activation: FusedActivation, potScaleInt16 
       };
     }
     ctx.checkOutputShape(0, broadcastShape(a.shape, b.shape));
+    ctx.reserve(8 * elementCount(y), "the broadcast index tables");
     const [ia, ib] = broadcastIndices(a.shape, b.shape, y.shape);
     const total = ia.length;
     const na = a.shape.reduce((p, q) => p * q, 1), nb = b.shape.reduce((p, q) => p * q, 1);

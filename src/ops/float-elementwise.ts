@@ -35,6 +35,7 @@ export function floatBinary(op: FloatBinaryOp): NodeBuilder {
   return (ctx) => {
     const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.checkOutputShape(0, broadcastShape(ctx.input(0, "A").shape, ctx.input(1, "B").shape));
     const same = sameShape(a.shape, c.shape) && sameShape(b.shape, c.shape);
+    if (!same) ctx.reserve(8 * elementCount(c), "the broadcast index tables");
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
     const ra = reader(ctx, a), rb = reader(ctx, b);
     const total = elementCount(c);

@@ -21,6 +21,7 @@ export function qlinearBinary(op: QLinearBinaryOp, p: QLinearBinaryParams): Node
     const rt = ctx.rt;
     const a = ctx.input(0, "A"), b = ctx.input(1, "B"), c = ctx.checkOutputShape(0, broadcastShape(ctx.input(0, "A").shape, ctx.input(1, "B").shape));
     const same = sameShape(a.shape, c.shape) && sameShape(b.shape, c.shape);
+    if (!same) ctx.reserve(8 * elementCount(c), "the broadcast index tables");
     const [ia, ib] = same ? [null, null] : broadcastIndices(a.shape, b.shape, c.shape);
     const table = rt.arena.alloc(65536, "qlinear binary table");
     rt.arena.scope(() => {

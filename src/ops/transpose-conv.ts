@@ -37,12 +37,14 @@ export function transposeConv(o: { padding: "SAME" | "VALID"; strideH: number; s
       quantizeMultiplier((Math.fround(qx.scale[0]) * Math.fround(qw.scale[qw.scale.length === 1 ? 0 : c])) / Math.fround(qy.scale[0])));
     const { min, max } = activationClamp(o.activation, qy.scale[0], qy.zeroPoint[0], "int8");
     const zx = qx.zeroPoint[0], zy = qy.zeroPoint[0];
+    ctx.reserve(4 * n * oh * ow * cout, "the transpose convolution's accumulators");
+    const acc = new Int32Array(n * oh * ow * cout);
     return {
       run: () => {
         const buffer = ctx.rt.bytes().buffer as ArrayBuffer;
+        acc.fill(0);
         const src = new Int8Array(buffer, ctx.ptr(x.id), n * h * wd * cin);
         const dst = new Int8Array(buffer, ctx.ptr(y.id), n * oh * ow * cout);
-        const acc = new Int32Array(n * oh * ow * cout);
         for (let b = 0; b < n; b++) for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < wd; ix++) for (let ic = 0; ic < cin; ic++) {
           const v = src[((b * h + iy) * wd + ix) * cin + ic] - zx;
           for (let fy = 0; fy < kh; fy++) {

@@ -30,6 +30,8 @@ export class Arena {
   private readonly base: number;
   private peak = 0;
   readonly limitBytes: number;
+  /** A tighter bound while a model loads (its maxMemoryBytes): the top the arena may reach, and who set it. */
+  private cap: { top: number; why: string } | null = null;
 
   constructor(exports: ArenaExports, limitBytes: number) {
     this.exports = exports;
@@ -55,6 +57,9 @@ export class Arena {
   alloc(bytes: number, what: string): Block {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new MemoryError(`arena: cannot allocate ${bytes} bytes for ${what}`);
     const need = this.usedBytes + bytes + 32;
+    if (this.cap && need > this.cap.top) {
+      throw new MemoryError(`arena: ${what} needs ${bytes} bytes, past ${this.cap.why}`);
+    }
     if (need > this.limitBytes) {
       throw new MemoryError(
         `arena: ${what} needs ${bytes} bytes; ${this.usedBytes} are in use and the limit is ${this.limitBytes} (option memoryLimitBytes)`,
@@ -76,6 +81,18 @@ export class Arena {
     while (this.stack.length > 0 && this.stack[this.stack.length - 1].freed) {
       const top = this.stack.pop()!;
       this.exports.arena_reset(top.block.ptr);
+    }
+  }
+
+  /** Runs `fn` with the arena's use bounded by `usedBytes + bytes`; `why` names the bound in errors. */
+  capped<T>(bytes: number, why: string, fn: () => T): T {
+    const outer = this.cap;
+    const top = this.usedBytes + bytes;
+    this.cap = { top: outer ? Math.min(outer.top, top) : top, why };
+    try {
+      return fn();
+    } finally {
+      this.cap = outer;
     }
   }
 

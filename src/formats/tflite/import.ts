@@ -48,7 +48,8 @@ function poolOptions(op: TfliteOperator): PoolOptions {
 function addOp(op: TfliteOperator, g: TfliteSubgraph): NodeBuilder {
   const [a, b] = op.inputs.map((i) => g.tensors[i]);
   const out = g.tensors[op.outputs[0]];
-  const same = (x?: TfliteTensor) => !!x && !x.data && sameShape(x.shape, out.shape);
+  // Missing tensors fall to the general path, whose checks name them.
+  const same = (x?: TfliteTensor) => !!x && !!out && !x.data && sameShape(x.shape, out.shape);
   const pot = op.options.pot_scale_int16 as boolean;
   return same(a) && same(b) ? add(fusedActivation(op), pot) : binary("ADD", fusedActivation(op), pot);
 }

@@ -1,0 +1,157 @@
+// A coverage-guided fuzzer for dyad's model loading and running. Coverage is V8's own precise block coverage
+// (the inspector protocol's Profiler.takePreciseCoverage, counters reset at each take), restricted to dyad's
+// scripts: a mutated file that executes a block of dyad no earlier case reached joins the corpus and is
+// mutated further. (@jazzer.js/core, the maintained libFuzzer binding for Node, cannot load here: its only
+// Linux build needs glibc 2.38 and this Debian 12 machine has 2.36; its older versions download their
+// binary at install. V8's coverage gives the same feedback signal without a native addon.)
+//
+// The contract each case is held to: loadModel + run + dispose end in a result or a DyadError; no other
+// exception (a wasm trap is a RuntimeError), no case slower than `slowMs`, no arena memory left in use.
+
+import { Session } from "node:inspector";
+import { mutatorFor } from "./mutate.mjs";
+
+/** mulberry32. */
+export function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ARRAYS = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, int64: BigInt64Array };
+
+/** Deterministic inputs for a loaded model: small integers, floats in [-1, 1]. */
+function inputsFor(model, rand) {
+  return model.inputs.map((t) => {
+    const Ctor = ARRAYS[t.dtype];
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (!Ctor) return new Uint8Array(n);
+    const data = new Ctor(n);
+    for (let i = 0; i < n; i++) {
+      const u = rand();
+      data[i] = t.dtype === "float32" ? u * 2 - 1 : t.dtype === "int64" ? BigInt(Math.floor(u * 256) - 128) : Math.floor(u * 256) - (t.dtype === "uint8" ? 0 : 128);
+    }
+    return data;
+  });
+}
+
+/**
+ * One case: load, run, dispose. Returns { outcome: "ran" | "rejected", code } or throws nothing; a contract
+ * violation is returned as { outcome: "finding", kind, message }.
+ */
+export function runCase(dyad, DyadError, bytes, { slowMs = 1000, maxMemoryBytes = 64 << 20 } = {}) {
+  const t0 = performance.now();
+  let result;
+  try {
+    const model = dyad.loadModel(bytes, { maxMemoryBytes });
+    try {
+      model.run(inputsFor(model, rng(bytes.length)));
+      result = { outcome: "ran" };
+    } finally {
+      model.dispose();
+    }
+  } catch (e) {
+    if (e instanceof DyadError) result = { outcome: "rejected", code: e.code };
+    else result = { outcome: "finding", kind: "exception", message: `${e?.name}: ${e?.message}`, stack: e?.stack };
+  }
+  const ms = performance.now() - t0;
+  if (result.outcome !== "finding" && ms > slowMs) result = { outcome: "finding", kind: "slow", message: `${ms.toFixed(0)} ms (limit ${slowMs})` };
+  if (result.outcome !== "finding" && dyad.memory.usedBytes !== 0) {
+    result = { outcome: "finding", kind: "leak", message: `${dyad.memory.usedBytes} arena bytes still in use after dispose()` };
+  }
+  return { ...result, ms };
+}
+
+/** Block coverage of the scripts whose URL passes `filter`, since the last call. */
+export class Coverage {
+  constructor(filter) {
+    this.filter = filter;
+    this.session = new Session();
+    this.session.connect();
+    this.post("Profiler.enable");
+    this.post("Profiler.startPreciseCoverage", { callCount: true, detailed: true });
+  }
+
+  post(method, params) {
+    let out, error;
+    this.session.post(method, params, (e, r) => ((error = e), (out = r)));
+    if (error) throw error;
+    return out;
+  }
+
+  /** Keys of the blocks executed since the last take. */
+  take() {
+    const keys = [];
+    for (const script of this.post("Profiler.takePreciseCoverage").result) {
+      if (!this.filter(script.url)) continue;
+      for (const fn of script.functions) {
+        for (const r of fn.ranges) if (r.count > 0) keys.push(`${script.scriptId}:${r.startOffset}:${r.endOffset}`);
+      }
+    }
+    return keys;
+  }
+
+  close() {
+    this.post("Profiler.stopPreciseCoverage");
+    this.session.disconnect();
+  }
+}
+
+export class Fuzzer {
+  /**
+   * `seeds`: [{ name, bytes }]; `filter`: which script URLs count as dyad's. `onCase(i, bytes, result)` sees
+   * every case (progress, findings).
+   */
+  constructor({ dyad, DyadError, seeds, seed = 1, filter, slowMs = 1000, maxMemoryBytes = 64 << 20 }) {
+    this.dyad = dyad;
+    this.DyadError = DyadError;
+    this.rand = rng(seed);
+    this.options = { slowMs, maxMemoryBytes };
+    this.coverage = new Coverage(filter);
+    this.seen = new Set();
+    this.corpus = [];
+    this.stats = { cases: 0, ran: 0, rejected: 0, findings: 0, corpus: 0, blocks: 0, codes: {} };
+    for (const s of seeds) this.add(s.name, s.bytes, mutatorFor(s.bytes), this.execute(s.bytes));
+  }
+
+  execute(bytes) {
+    this.coverage.take(); // whatever ran in between does not count
+    const result = runCase(this.dyad, this.DyadError, bytes, this.options);
+    let fresh = 0;
+    for (const k of this.coverage.take()) if (!this.seen.has(k)) (this.seen.add(k), fresh++);
+    this.stats.cases++;
+    if (result.outcome === "ran") this.stats.ran++;
+    else if (result.outcome === "rejected") (this.stats.rejected++, (this.stats.codes[result.code] = (this.stats.codes[result.code] ?? 0) + 1));
+    else this.stats.findings++;
+    this.stats.blocks = this.seen.size;
+    return { ...result, fresh };
+  }
+
+  add(name, bytes, mutate, result) {
+    this.corpus.push({ name, bytes, mutate, picks: 0 });
+    this.stats.corpus = this.corpus.length;
+    return result;
+  }
+
+  /** One mutated case; returns { bytes, from, result }. Inputs that reached new blocks join the corpus. */
+  step() {
+    // Newer entries are picked more often: they are where the untried paths are.
+    const n = this.corpus.length;
+    const index = this.rand() < 0.5 ? n - 1 - Math.floor(this.rand() * Math.min(n, 16)) : Math.floor(this.rand() * n);
+    const parent = this.corpus[index];
+    parent.picks++;
+    const bytes = parent.mutate(parent.bytes, this.rand);
+    const result = this.execute(bytes);
+    if (result.fresh > 0 && result.outcome !== "finding") this.add(`${parent.name}+${this.stats.cases}`, bytes, parent.mutate, result);
+    return { bytes, from: parent.name, result };
+  }
+
+  close() {
+    this.coverage.close();
+  }
+}
