@@ -54,17 +54,31 @@ export function stridedSlice(o: StridedSliceOptions): NodeBuilder {
     // Shrunk axes leave the output (reference: strided_slice.cc's output shape).
     ctx.checkOutputShape(0, counts.filter((_, d) => !(o.shrinkAxisMask & (1 << d))));
     const esize = DTYPE_BYTES[x.dtype];
+    if (!Number.isInteger(esize)) throw new UnsupportedError(`STRIDED_SLICE of ${x.dtype}`);
     const inStrides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    // Rows along the last axis: one copy when its stride is 1, else an element loop over a typed view.
+    const last = rank - 1, rowLength = rank ? counts[last] : 1, rows = rowLength ? total / rowLength : 0;
+    const Words = { 1: Uint8Array, 2: Uint16Array, 4: Uint32Array, 8: BigUint64Array }[esize as 1 | 2 | 4 | 8];
     return {
       run: () => {
+        if (total === 0) return;
         const mem = ctx.rt.bytes();
         const src = ctx.ptr(x.id), dst = ctx.ptr(y.id);
         const idx = new Array<number>(rank).fill(0);
-        for (let i = 0; i < total; i++) {
+        for (let r = 0; r < rows; r++) {
           let from = 0;
-          for (let d = 0; d < rank; d++) from += (starts[d] + idx[d] * strides[d]) * inStrides[d];
-          mem.copyWithin(dst + i * esize, src + from * esize, src + (from + 1) * esize);
-          for (let d = rank - 1; d >= 0; d--) {
+          for (let d = 0; d < last; d++) from += (starts[d] + idx[d] * strides[d]) * inStrides[d];
+          from += rank ? starts[last] : 0;
+          const at = dst + r * rowLength * esize;
+          if (rank === 0 || strides[last] === 1) {
+            mem.copyWithin(at, src + from * esize, src + (from + rowLength) * esize);
+          } else {
+            // Slices of the engine's memory: element offsets stay aligned, since both tensors are 16-byte aligned.
+            const buffer = mem.buffer as ArrayBuffer;
+            const out = new Words(buffer, at, rowLength), input = new Words(buffer, src);
+            for (let i = 0, j = from; i < rowLength; i++, j += strides[last]) out[i] = input[j];
+          }
+          for (let d = last - 1; d >= 0; d--) {
             if (++idx[d] < counts[d]) break;
             idx[d] = 0;
           }

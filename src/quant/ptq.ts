@@ -158,7 +158,7 @@ export function quantizeOnnx(dyad: Dyad, bytes: Uint8Array, options: PtqOptions)
   const floatNames = [...quantized].filter((t) => !consts.has(t));
   const calibSpec: GraphSpec = {
     ...toSpec(model),
-    outputs: [...floatNames.map((name) => ({ name, dtype: "float32", dims: [] as number[] }))],
+    outputs: [...floatNames.map((name) => ({ name, dtype: "float32", dims: null }))],
   };
   // Graph outputs keep their whole range (min/max): clipping logits would clip the answer itself.
   const isOutput = (t: string) => spec.outputs.some((o) => o.name === t);

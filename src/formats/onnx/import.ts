@@ -29,7 +29,7 @@ import { convInteger } from "../../ops/conv-integer.js";
 import { concatenation } from "../../ops/concat.js";
 import { quantizeLinear, dequantizeConstant, dequantizeLinear, type AffineParams } from "../../ops/affine.js";
 import { QTensor } from "../../tensor/qtensor.js";
-import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor } from "./proto.js";
+import { decodeModel, type NumericArray, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./proto.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { qlinearBinary, type QLinearBinaryOp } from "../../ops/qlinear-binary.js";
 import { qlinearLookup, leakyReluTable, sigmoidTable, lookupTable, clampTable, type LookupQuant } from "../../ops/qlinear-lookup.js";
@@ -38,8 +38,9 @@ import { qlinearAveragePool } from "../../ops/qlinear-average-pool.js";
 import { qlinearSoftmax } from "../../ops/qlinear-softmax.js";
 import { qlinearGlobalAveragePool } from "../../ops/qlinear-global-pool.js";
 import { fuseQdq } from "./qdq.js";
+import { checkAttributes } from "./attributes.js";
 import { fuseConvClip, FUSED_CLIP_ATTR } from "./fuse-clip.js";
-import { Importer, GRAPH_DTYPES, MIN_OPSET, MAX_OPSET, TO_NHWC, describe, tensorBytes, opKey, onnxPadding, softmaxRows, type Handler, type Value } from "./importer.js";
+import { Importer, GRAPH_DTYPES, MIN_OPSET, MAX_OPSET, TO_NHWC, TO_NCHW, describe, tensorBytes, opKey, onnxPadding, softmaxRows, type Handler, type Value } from "./importer.js";
 import { GLUE_OPS, floatPoolNode } from "./glue-ops.js";
 import { LOWBIT_OPS, fuseWeightOnlyMatMul, checkLowBitReaders } from "./lowbit-ops.js";
 
@@ -104,7 +105,7 @@ const QUANT_OPS: Record<string, Handler> = {
   "com.microsoft.QLinearGlobalAveragePool": (im, node) => {
     const x = im.value(node, 0, "X");
     const num = (i: number, role: string) => im.constant(node, i, role, true);
-    const [sx, zx, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(3, "y_scale")!, num(4, "y_zero_point")];
+    const [sx, zx, sy, zy] = [im.constant(node, 1, "x_scale")!, num(2, "x_zero_point"), im.constant(node, 3, "y_scale")!, num(4, "y_zero_point")];
     if ((x.dtype !== "int8" && x.dtype !== "uint8") || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D int8/uint8 input`);
     // channels_last = 1 means the ONNX tensor itself is NHWC; an "nhwc" value is NCHW stored as NHWC.
     const channelsLast = (node.attrs.channels_last as number | undefined) === 1 || x.layout === "nhwc";
@@ -117,7 +118,7 @@ const QUANT_OPS: Record<string, Handler> = {
   "com.microsoft.QLinearAveragePool": (im, node) => {
     const x = im.value(node, 0, "X");
     const num = (i: number, role: string) => im.constant(node, i, role, true);
-    const [sx, zx, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(3, "y_scale")!, num(4, "y_zero_point")];
+    const [sx, zx, sy, zy] = [im.constant(node, 1, "x_scale")!, num(2, "x_zero_point"), im.constant(node, 3, "y_scale")!, num(4, "y_zero_point")];
     if ((x.dtype !== "int8" && x.dtype !== "uint8") || x.shape.length !== 4) throw new UnsupportedError(`${describe(node)}: only 4-D (2-D pooling) int8/uint8 input`);
     const kernel = node.attrs.kernel_shape as number[] | undefined;
     if (!kernel || kernel.length !== 2) throw new UnsupportedError(`${describe(node)}: attribute kernel_shape must have 2 values (2-D pooling), got ${JSON.stringify(kernel)}`);
@@ -158,7 +159,7 @@ const QUANT_OPS: Record<string, Handler> = {
   "com.microsoft.QLinearSoftmax": (im, node) => {
     const x = im.logical(im.value(node, 0, "X"));
     const num = (i: number, role: string) => im.constant(node, i, role, true);
-    const [sx, sy, zy] = [num(1, "X_scale")!, num(3, "y_scale")!, num(4, "y_zero_point")];
+    const [sx, sy, zy] = [im.constant(node, 1, "X_scale")!, im.constant(node, 3, "y_scale")!, num(4, "y_zero_point")];
     if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
     const opset = node.attrs.opset as number | undefined;
     if (opset === undefined) throw new ModelFormatError(`${describe(node)}: attribute opset is required`);
@@ -357,7 +358,7 @@ const OPS: Record<string, Handler> = { ...QUANT_OPS, ...GLUE_OPS, ...LOWBIT_OPS 
 function qlinearTableNode(im: Importer, node: OnnxNode, table: (q: LookupQuant) => Uint8Array): void {
   const x = im.value(node, 0, "X");
   const num = (i: number, role: string) => im.constant(node, i, role, true);
-  const [sx, zx, sy, zy] = [num(1, "X_scale")!, num(2, "X_zero_point"), num(3, "Y_scale")!, num(4, "Y_zero_point")];
+  const [sx, zx, sy, zy] = [im.constant(node, 1, "X_scale")!, num(2, "X_zero_point"), im.constant(node, 3, "Y_scale")!, num(4, "Y_zero_point")];
   if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: X is ${x.dtype}; only int8 and uint8`);
   const q = { sx: sx[0], zx: zx ? zx[0] : 0, sy: sy[0], zy: zy ? zy[0] : 0, unsigned: x.dtype === "uint8" };
   const [y] = im.emit(node, [x], [{ dtype: x.dtype, shape: x.shape, layout: x.layout }], qlinearLookup(table(q)));
@@ -367,7 +368,7 @@ function qlinearTableNode(im: Importer, node: OnnxNode, table: (q: LookupQuant) 
 function qlinearBinaryNode(im: Importer, node: OnnxNode, op: QLinearBinaryOp): void {
   let a = im.value(node, 0, "A"), b = im.value(node, 3, "B");
   const num = (i: number, role: string) => im.constant(node, i, role, true);
-  const [sa, za, sb, zb, sc, zc] = [num(1, "A_scale")!, num(2, "A_zero_point"), num(4, "B_scale")!, num(5, "B_zero_point"), num(6, "C_scale")!, num(7, "C_zero_point")];
+  const [sa, za, sb, zb, sc, zc] = [im.constant(node, 1, "A_scale")!, num(2, "A_zero_point"), im.constant(node, 4, "B_scale")!, num(5, "B_zero_point"), im.constant(node, 6, "C_scale")!, num(7, "C_zero_point")];
   if (a.dtype !== b.dtype || (a.dtype !== "int8" && a.dtype !== "uint8")) throw new UnsupportedError(`${describe(node)}: inputs ${a.dtype} and ${b.dtype}; only matching int8 or uint8`);
   // Same shape and memory order: elementwise as stored. Otherwise broadcast in ONNX's order.
   const same = a.layout === b.layout && sameShape(a.shape, b.shape);
@@ -396,7 +397,7 @@ function convNode(im: Importer, node: OnnxNode): void {
   const w = im.value(node, 3, "w");
   const wv = im.constantArray(node, 3, "w")!;
   const num = (i: number, role: string) => im.constant(node, i, role, true);
-  const [sx, zx, sw, zw, sy, zy] = [num(1, "x_scale")!, num(2, "x_zero_point"), num(4, "w_scale")!, num(5, "w_zero_point"), num(6, "y_scale")!, num(7, "y_zero_point")];
+  const [sx, zx, sw, zw, sy, zy] = [im.constant(node, 1, "x_scale")!, num(2, "x_zero_point"), im.constant(node, 4, "w_scale")!, num(5, "w_zero_point"), im.constant(node, 6, "y_scale")!, num(7, "y_zero_point")];
   if (x.dtype !== "int8" && x.dtype !== "uint8") throw new UnsupportedError(`${describe(node)}: x is ${x.dtype}; only int8 and uint8`);
   if (w.dtype !== "int8") throw new UnsupportedError(`${describe(node)}: weights are ${w.dtype}; only int8 (symmetric) weights are supported`);
   if (zw && zw.some((z) => z !== 0)) throw new UnsupportedError(`${describe(node)}: weight zero points must be 0`);
@@ -548,7 +549,7 @@ function matmulNode(im: Importer, node: OnnxNode, qlinear: boolean): void {
   if (bBatch.length > 0 && !sameShape(bBatch, aBatch)) throw new UnsupportedError(`${describe(node)}: batched B must match A's batch`);
   const num = (i: number, role: string) => im.constant(node, i, role, true);
   const [sa, za, sb, zb, sy, zy] = qlinear
-    ? [num(1, "a_scale")!, num(2, "a_zero_point"), num(4, "b_scale")!, num(5, "b_zero_point"), num(6, "y_scale")!, num(7, "y_zero_point")]
+    ? [im.constant(node, 1, "a_scale")!, num(2, "a_zero_point"), im.constant(node, 4, "b_scale")!, num(5, "b_zero_point"), im.constant(node, 6, "y_scale")!, num(7, "y_zero_point")]
     : [[1], num(2, "a_zero_point"), [1], num(3, "b_zero_point"), null, null];
   if (sa.length !== 1 || (za && za.length !== 1)) throw new UnsupportedError(`${describe(node)}: per-row quantization of a is not supported`);
   const weights = constantWeights(b, bValues, sb, zb, n, b.shape.length - 1);
@@ -632,7 +633,7 @@ function qgemmNode(im: Importer, node: OnnxNode): void {
   const [m] = a.shape;
   if (a.shape[1] !== k) throw new ShapeError(`${describe(node)}: A [${a.shape}] and B [${b.shape}]${transB ? " (transposed)" : ""} do not chain`);
   const num = (i: number, role: string) => im.constant(node, i, role, true);
-  const [sa, za, sb, zb, sy, zy] = [num(1, "a_scale")!, num(2, "a_zero_point"), num(4, "b_scale")!, num(5, "b_zero_point"), num(7, "y_scale")!, num(8, "y_zero_point")];
+  const [sa, za, sb, zb, sy, zy] = [im.constant(node, 1, "a_scale")!, num(2, "a_zero_point"), im.constant(node, 4, "b_scale")!, num(5, "b_zero_point"), im.constant(node, 7, "y_scale")!, num(8, "y_zero_point")];
   if (sa.length !== 1 || (za && za.length !== 1)) throw new UnsupportedError(`${describe(node)}: per-row quantization of A is not supported`);
   let bias: number[] | undefined;
   if (node.inputs[6]) {
@@ -664,6 +665,22 @@ function dim(d: number | string, where: string): number {
   return d;
 }
 
+/**
+ * The shapes and dtypes the file declares (value_info, graph outputs) against what the import inferred from
+ * the inputs: a ShapeError naming the value and both shapes. Symbolic dimensions match any size; values the
+ * import folded away or never made are not compared.
+ */
+function checkDeclared(im: Importer, declared: OnnxValueInfo[]): void {
+  for (const d of declared) {
+    const v = im.lookup(d.name);
+    if (!v || !d.hasShape) continue;
+    const shape = v.layout === "nhwc" ? TO_NCHW.map((a) => v.shape[a]) : v.shape;
+    const fits = d.shape.length === shape.length && d.shape.every((dim, i) => typeof dim === "string" || dim === shape[i]);
+    if (!fits) throw new ShapeError(`onnx: value "${d.name}" is declared [${d.shape}]; its producer computes [${shape}]`);
+    if (GRAPH_DTYPES.has(d.dtype) && d.dtype !== v.dtype) throw new ShapeError(`onnx: value "${d.name}" is declared ${d.dtype}; its producer computes ${v.dtype}`);
+  }
+}
+
 /** `fuse: false` keeps QDQ models' Quantize/DequantizeLinear pairs and runs the ops between them in float. */
 export function importOnnx(bytes: Uint8Array, options: { fuse?: boolean } = {}): { graph: Graph; builders: NodeBuilder[] } {
   let model: OnnxModel;
@@ -676,6 +693,7 @@ export function importOnnx(bytes: Uint8Array, options: { fuse?: boolean } = {}):
   if (!(model.opset >= MIN_OPSET && model.opset <= MAX_OPSET)) {
     throw new UnsupportedError(`onnx: the model imports default-domain opset ${model.opset}; dyad reads opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   }
+  for (const node of model.nodes) checkAttributes(node, describe(node));
   if (options.fuse !== false) {
     model = { ...model, nodes: fuseWeightOnlyMatMul(model) };
     model = { ...model, nodes: fuseQdq(model) };
@@ -700,6 +718,7 @@ export function importOnnx(bytes: Uint8Array, options: { fuse?: boolean } = {}):
     return im.add(v.name, v.dtype as TensorDType, v.shape.map((d) => dim(d, `onnx input "${v.name}"`)), null).id;
   });
   for (const node of model.nodes) OPS[opKey(node)](im, node, model.opset);
+  checkDeclared(im, [...model.valueInfo, ...model.outputs]);
   const outputs = model.outputs.map((v) => {
     const value = im.lookup(v.name);
     if (!value) throw new ShapeError(`onnx: output "${v.name}" is not produced by any node`);

@@ -20,6 +20,7 @@ const schema = {
             initializer: { rule: "repeated", type: "TensorProto", id: 5 },
             input: { rule: "repeated", type: "ValueInfoProto", id: 11 },
             output: { rule: "repeated", type: "ValueInfoProto", id: 12 },
+            valueInfo: { rule: "repeated", type: "ValueInfoProto", id: 13 },
           },
         },
         NodeProto: {
@@ -247,6 +248,8 @@ export interface OnnxValueInfo {
   dtype: string;
   /** Dimensions; a symbolic dimension is its name. */
   shape: (number | string)[];
+  /** Whether the file gives a shape at all ([] is then a scalar); without one the shape is unknown. */
+  hasShape: boolean;
 }
 
 export interface OnnxModel {
@@ -255,19 +258,21 @@ export interface OnnxModel {
   initializers: OnnxTensor[];
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /** The graph's value_info: shapes and dtypes the file declares for intermediate values. */
+  valueInfo: OnnxValueInfo[];
 }
 
 function readValueInfo(v: Record<string, unknown>): OnnxValueInfo {
   const tt = (v.type as { tensorType?: { elemType: number; shape?: { dim: { dimValue: Long; dimParam: string }[] } } } | null)?.tensorType;
   const shape = (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : num(d.dimValue)));
-  return { name: v.name as string, dtype: ONNX_DTYPE[tt?.elemType ?? 0] ?? `onnx-type-${tt?.elemType}`, shape };
+  return { name: v.name as string, dtype: ONNX_DTYPE[tt?.elemType ?? 0] ?? `onnx-type-${tt?.elemType}`, shape, hasShape: !!tt?.shape };
 }
 
 /** Decodes a ModelProto: the default-domain opset, nodes with attributes, initializers, inputs and outputs. */
 export function decodeModel(buf: Uint8Array): OnnxModel {
   const m = decodeMessage("ModelProto", buf) as {
     opsetImport: { domain: string; version: Long }[];
-    graph: { node: Record<string, unknown>[]; initializer: Record<string, unknown>[]; input: Record<string, unknown>[]; output: Record<string, unknown>[] } | null;
+    graph: { node: Record<string, unknown>[]; initializer: Record<string, unknown>[]; input: Record<string, unknown>[]; output: Record<string, unknown>[]; valueInfo: Record<string, unknown>[] } | null;
   };
   if (!m.graph) throw new Error("the model has no graph");
   const nodes = m.graph.node.map((n) => {
@@ -296,6 +301,7 @@ export function decodeModel(buf: Uint8Array): OnnxModel {
     initializers,
     inputs: m.graph.input.map(readValueInfo).filter((v) => !constant.has(v.name)),
     outputs: m.graph.output.map(readValueInfo),
+    valueInfo: m.graph.valueInfo.map(readValueInfo),
   };
 }
 
@@ -314,16 +320,16 @@ export interface TensorInit {
 export interface GraphSpec {
   /** Attributes: an integer, integers, a string, `{ float }` for a FLOAT one, `{ floats }` for FLOATS. */
   nodes: { opType: string; inputs: string[]; outputs: string[]; domain?: string; name?: string; attrs?: Record<string, number | number[] | string | { float: number } | { floats: number[] }> }[];
-  /** Dimensions; a string is a symbolic dimension. */
-  inputs: { name: string; dtype: string; dims: (number | string)[] }[];
-  outputs: { name: string; dtype: string; dims: (number | string)[] }[];
+  /** Dimensions; a string is a symbolic dimension; null leaves the shape unknown (no shape in the file). */
+  inputs: { name: string; dtype: string; dims: (number | string)[] | null }[];
+  outputs: { name: string; dtype: string; dims: (number | string)[] | null }[];
   initializers: TensorInit[];
   opset: number;
 }
 
-const valueInfo = (v: { name: string; dtype: string; dims: (number | string)[] }) => ({
+const valueInfo = (v: { name: string; dtype: string; dims: (number | string)[] | null }) => ({
   name: v.name,
-  type: { tensorType: { elemType: ONNX_TYPE_ID[v.dtype], shape: { dim: v.dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } },
+  type: { tensorType: { elemType: ONNX_TYPE_ID[v.dtype], ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })) } } : {}) } },
 });
 
 /** Serializes a one-graph model with raw little-endian initializers. */
