@@ -31,6 +31,12 @@ export interface RunOptions {
    * results are copied into them and returned in `data`, so steady-state runs allocate nothing.
    */
   outputs?: readonly Data[];
+  /**
+   * Float inputs holding NaN or ±Infinity are refused (a BufferError naming the input and the element) unless
+   * this is true; then they run as the arithmetic takes them (NaN propagates; quantizing maps NaN to the zero
+   * point and saturates infinities).
+   */
+  allowNonFinite?: boolean;
 }
 
 export interface ModelOutput extends TensorInfo {
@@ -162,13 +168,28 @@ export class Model {
    */
   run(inputs: readonly Data[] | Record<string, Data>, options: RunOptions = {}): ModelOutput[] {
     if (this.arena === null) throw new StateError("model: run() after dispose()");
+    // run() is synchronous, so callers on other async paths simply queue; only a profile callback could
+    // re-enter it, and the arena holds one run's tensors.
+    if (this.running) throw new StateError("model: run() called from inside run() (a profile callback); the arena holds one run at a time");
+    this.running = true;
+    try {
+      return this.runOnce(inputs, options);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private running = false;
+
+  private runOnce(inputs: readonly Data[] | Record<string, Data>, options: RunOptions): ModelOutput[] {
     const list = Array.isArray(inputs) ? inputs : this.inputs.map((t) => (inputs as Record<string, Data>)[t.name]);
     if (list.length !== this.graph.inputs.length) {
       throw new ShapeError(`model: expected ${this.graph.inputs.length} inputs (${this.inputs.map((t) => t.name).join(", ")}), got ${list.length}`);
     }
-    this.graph.inputs.forEach((id, i) => {
-      const t = this.graph.tensors[id];
-      this.rt.write({ ptr: this.ptr(id), bytes: byteSize(t), what: t.name }, checkData(list[i], t, `model input ${i}`));
+    const checked = this.graph.inputs.map((id, i) => {
+      const data = checkData(list[i], this.graph.tensors[id], `model input ${i}`);
+      if (data instanceof Float32Array && !options.allowNonFinite) checkFinite(data, `model input ${i} (${this.graph.tensors[id].name})`);
+      return data;
     });
     // Caller-owned output arrays are checked before anything runs.
     const into = options.outputs;
@@ -177,7 +198,18 @@ export class Model {
         throw new ShapeError(`model: expected ${this.graph.outputs.length} output arrays (${this.outputs.map((t) => t.name).join(", ")}), got ${into.length}`);
       }
       this.graph.outputs.forEach((id, i) => checkData(into[i], this.graph.tensors[id], `model output ${i}`));
+      into.forEach((a, i) => into.forEach((b, j) => {
+        if (j > i && a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+          throw new BufferError(`model: output arrays ${i} and ${j} overlap; each output needs memory of its own`);
+        }
+      }));
     }
+    // Inputs are copied in only now, after every check: an output array may be an input array too (the
+    // results are copied out after the whole run).
+    this.graph.inputs.forEach((id, i) => {
+      const t = this.graph.tensors[id];
+      this.rt.write({ ptr: this.ptr(id), bytes: byteSize(t), what: t.name }, checked[i]);
+    });
     for (let i = 0; i < this.kernels.length; i++) {
       if (options.profile) {
         const t0 = performance.now();
@@ -203,6 +235,12 @@ export class Model {
     for (const k of this.kernels.splice(0).reverse()) k.dispose();
     if (this.arena) this.rt.arena.free(this.arena);
     this.arena = null;
+  }
+}
+
+function checkFinite(data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new BufferError(`${what}: element ${i} is ${data[i]}; pass { allowNonFinite: true } to run it anyway`);
   }
 }
 
