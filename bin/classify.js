@@ -4,7 +4,6 @@
 // or on the 100 bundled in data/fashion-mnist-sample when that is not there.
 
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { loadDyad, loadIdxFile } from "../dist/node.js";
 
@@ -13,22 +12,25 @@ const DEFAULT_MODEL = `${ROOT}models/fashion-mnist-w8a8.onnx`;
 const DATA_DIRS = [`${ROOT}../shared/data/fashion-mnist`, `${ROOT}data/fashion-mnist-sample`];
 const FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
-/** args: [model] [--images IDX] [--labels IDX] [--limit N] [--json]; fail(message) exits with a usage error. */
-export async function classify(args, { fail, option }) {
-  const file = args[0] && !args[0].startsWith("--") ? args[0] : DEFAULT_MODEL;
-  let images = option(args, "--images")[0], labels = option(args, "--labels")[0];
+/**
+ * `values`/`positionals` as the CLI parsed them ([model] --images --labels --limit --json); usage(message)
+ * exits with a usage error, fail(message) with a model or input error, readModel(file) reads a model file.
+ */
+export async function classify({ values, positionals }, { fail, usage, readModel }) {
+  const file = positionals[0] ?? DEFAULT_MODEL;
+  let images = values.images, labels = values.labels;
   if (!images) {
     const dir = DATA_DIRS.find((d) => existsSync(`${d}/t10k-images-idx3-ubyte.gz`));
     if (!dir) fail("classify: no --images, and neither ../shared/data/fashion-mnist nor data/fashion-mnist-sample is there");
     images = `${dir}/t10k-images-idx3-ubyte.gz`;
     labels ??= `${dir}/t10k-labels-idx1-ubyte.gz`;
   }
-  const limit = Number(option(args, "--limit")[0] ?? Infinity);
-  if (!(limit >= 1)) fail("--limit needs a positive number");
+  const limit = Number(values.limit ?? Infinity);
+  if (!(limit >= 1)) usage("--limit needs a positive number");
 
   const t0 = performance.now();
   const dyad = await loadDyad();
-  const model = dyad.loadModel(new Uint8Array(await readFile(file)));
+  const model = dyad.loadModel(await readModel(file));
   const loadMs = performance.now() - t0;
   const idx = await loadIdxFile(images);
   if (idx.dims.length !== 3) fail(`classify: ${images} must hold images [count, rows, cols], got dims [${idx.dims}]`);
@@ -67,7 +69,7 @@ export async function classify(args, { fail, option }) {
   // Integer ops and moves of 8-bit data (TRANSPOSE is the NCHW -> NHWC layout pass's); anything else is float.
   const floatOps = ops.filter((op) => !/^(Q|MatMulInteger|ConvInteger|MaxPool|Flatten|Reshape|TRANSPOSE|DequantizeLinear$)/.test(op));
 
-  if (args.includes("--json")) {
+  if (values.json) {
     console.log(JSON.stringify({ model: file, images, count, accuracy: truth ? correct / count : null, medianMs: median, p90Ms: p90, loadMs, ops }));
     return;
   }

@@ -3,8 +3,9 @@
 // far), `bench` for the kernel benchmarks.
 
 import { writeFile, readFile, readdir, stat } from "node:fs/promises";
+import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { loadDyad, probeFeatures, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, quantizeOnnx, decodeOnnxModel, DyadError } from "../dist/node.js";
+import { loadDyad, probeFeatures, parseTflite, inspectTflite, inspectOnnx, tfliteToOnnx, quantizeOnnx, decodeOnnxModel, modelFormat, DyadError } from "../dist/node.js";
 import { benchMatmul } from "../bench/matmul.js";
 import { benchKernels } from "../bench/kernels.js";
 import { benchConv } from "../bench/conv.js";
@@ -22,8 +23,9 @@ const USAGE = `usage:
                                        classify IDX images (pixel / 255, batch 1), integer-only; by default
                                        the committed Fashion-MNIST W8A8 model on its test images
   dyad bench [--quick] [--json FILE]   kernel benchmarks, dyad and its peers side by side
-  dyad run <model> [--input FILE]... [--json] [--repeat N] [--profile]
-                                       one --input per model input, raw little-endian or .csv numbers
+  dyad run <model> (--input FILE... | --zeros | --random SEED) [--json] [--repeat N] [--profile]
+                                       one --input per model input, raw little-endian or .csv numbers;
+                                       --zeros or --random SEED to run without data
   dyad inspect <model>                 operators, tensors, dtypes, quantization parameters
   dyad convert <model.tflite> -o <model.onnx> [--input FILE]...
                                        writes an ONNX QOperator model; reports how its outputs differ
@@ -34,20 +36,81 @@ const USAGE = `usage:
                                        post-training quantization to a QDQ model (static ranges, or dynamic:
                                        no --calib, ConvInteger/MatMulInteger with run-time ranges); the
                                        calibration data is raw little-endian float32: a file of samples
-                                       one after another, or a folder with one file per sample`;
+                                       one after another, or a folder with one file per sample
+models: .tflite (TFLite flatbuffers, "TFL3") and .onnx (ONNX protobuf), told apart by their bytes
+exit codes: 0 done, 1 a model or input error, 2 a usage error`;
 
-function fail(message, code = 2) {
+/** A usage error: the message and the usage text, exit code 2. */
+function usage(message) {
+  process.stderr.write(`dyad: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+/** A model or input error: one line, exit code 1. */
+function fail(message) {
   process.stderr.write(`dyad: ${message}\n`);
-  process.exit(code);
+  process.exit(1);
+}
+
+/**
+ * A command's arguments by its option table ({ name: "boolean" | "string" | "strings" }; "o" is -o): unknown
+ * options, missing values and extra positionals are usage errors. Returns { values, positionals }.
+ */
+function parse(command, args, options, maxPositionals) {
+  const config = Object.fromEntries(Object.entries(options).map(([name, kind]) => [name, {
+    type: kind === "boolean" ? "boolean" : "string", multiple: kind === "strings", ...(name.length === 1 ? { short: name } : {}),
+  }]));
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
+  } catch (e) {
+    usage(`${command}: ${e.message.replace(/\. To specify a positional argument.*$/s, "")}`);
+  }
+  for (const [name, kind] of Object.entries(options)) {
+    const v = parsed.values[name];
+    // parseArgs takes "--input --json" as --input="--json"; a value that looks like an option is a missing one.
+    for (const x of kind === "strings" ? v ?? [] : kind === "string" && v !== undefined ? [v] : []) {
+      if (x === "" || x.startsWith("--")) usage(`${command}: option ${name.length === 1 ? "-" : "--"}${name} needs a value`);
+    }
+  }
+  if (parsed.positionals.length > maxPositionals) usage(`${command}: unexpected argument '${parsed.positionals[maxPositionals]}'`);
+  return parsed;
+}
+
+/** A number option: an integer within [min, max] or a usage error naming it. */
+function integer(command, name, value, fallback, min = 1, max = Number.MAX_SAFE_INTEGER) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) usage(`${command}: --${name} needs an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ""}, got '${value}'`);
+  return n;
+}
+
+/**
+ * A model file's bytes, with one clear line for what users hit first: a missing, unreadable or empty file, a
+ * directory, and bytes that are neither format.
+ */
+async function readModel(file) {
+  let info;
+  try {
+    info = await stat(file);
+  } catch (e) {
+    fail(`${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message}`);
+  }
+  if (info.isDirectory()) fail(`${file}: is a directory, not a model file`);
+  let bytes;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (e) {
+    fail(`${file}: cannot be read (${e.code === "EACCES" ? "permission denied" : e.message})`);
+  }
+  if (bytes.length === 0) fail(`${file}: empty file`);
+  if (modelFormat(bytes) === null) fail(`${file}: not a model dyad reads; it reads TFLite (.tflite, "TFL3" at byte 4) and ONNX (.onnx, a ModelProto protobuf)`);
+  return bytes;
 }
 
 async function bench(args) {
-  const quick = args.includes("--quick");
-  const jsonAt = args.indexOf("--json");
-  const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : null;
-  if (jsonAt >= 0 && !jsonFile) fail("--json needs a file name");
-  const unknown = args.filter((a, i) => a.startsWith("--") && !["--quick", "--json"].includes(a) && args[i - 1] !== "--json");
-  if (unknown.length) fail(`unknown option ${unknown[0]}\n${USAGE}`);
+  const { values } = parse("bench", args, { quick: "boolean", json: "string" }, 0);
+  const quick = !!values.quick, jsonFile = values.json ?? null;
 
   // The SIMD build for every engine row (comparable across Node versions); where the engine runs relaxed SIMD
   // (Node 22+), the relaxed build as well, as its own engine in the suites that have relaxed kernels.
@@ -103,34 +166,40 @@ async function readInput(file, info, index) {
   return data;
 }
 
-function option(args, name) {
-  const values = [];
-  args.forEach((a, i) => { if (a === name) values.push(args[i + 1]); });
-  if (values.some((v) => v === undefined || v.startsWith("--"))) fail(`${name} needs a value`);
-  return values;
+/** What each input of a model needs, for the error that asks for them. */
+function describeInputs(model) {
+  return model.inputs.map((t, i) => {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    const bytes = ARRAYS[t.dtype] ? `${count * ARRAYS[t.dtype].BYTES_PER_ELEMENT} bytes` : "not readable from a file";
+    return `  input ${i}: ${t.name} ${t.dtype} [${t.shape.join(", ")}], ${bytes}`;
+  }).join("\n");
 }
 
 async function run(args) {
-  const file = args[0];
-  if (!file || file.startsWith("--")) fail(`run needs a model file\n${USAGE}`);
-  const inputs = option(args, "--input");
-  const repeat = Number(option(args, "--repeat")[0] ?? 1);
-  if (!Number.isInteger(repeat) || repeat < 1) fail("--repeat needs a positive integer");
-  const json = args.includes("--json");
-  const profile = args.includes("--profile");
+  const { values, positionals } = parse("run", args, { input: "strings", json: "boolean", repeat: "string", profile: "boolean", zeros: "boolean", random: "string" }, 1);
+  const file = positionals[0];
+  if (!file) usage("run needs a model file");
+  const inputs = values.input ?? [];
+  const repeat = integer("run", "repeat", values.repeat, 1);
+  const random = values.random === undefined ? null : integer("run", "random", values.random, 0, 0, 2 ** 32 - 1);
+  if ([inputs.length > 0, !!values.zeros, random !== null].filter(Boolean).length > 1) usage("run: give one of --input, --zeros and --random");
   const t0 = performance.now();
   const dyad = await loadDyad();
-  const model = dyad.loadModel(new Uint8Array(await readFile(file)));
+  const model = dyad.loadModel(await readModel(file));
   const loadMs = performance.now() - t0;
+  if (inputs.length === 0 && !values.zeros && random === null) {
+    fail(`${file}: no --input; the model needs ${model.inputs.length === 1 ? "one" : model.inputs.length} (or --zeros, or --random SEED):\n${describeInputs(model)}`);
+  }
   if (inputs.length !== 0 && inputs.length !== model.inputs.length) {
-    fail(`the model has ${model.inputs.length} inputs (${model.inputs.map((t) => t.name).join(", ")}); got ${inputs.length} --input`);
+    fail(`${file}: the model has ${model.inputs.length} inputs; got ${inputs.length} --input:\n${describeInputs(model)}`);
   }
   const data = inputs.length
     ? await Promise.all(model.inputs.map((t, i) => readInput(inputs[i], t, i)))
     : model.inputs.map((t) => {
-        process.stderr.write(`dyad: no --input for ${t.name}; using zeros\n`);
-        return new ARRAYS[t.dtype](t.shape.reduce((a, b) => a * b, 1));
+        if (!ARRAYS[t.dtype]) fail(`input ${t.name} has dtype ${t.dtype}, which run cannot make`);
+        return random === null ? new ARRAYS[t.dtype](t.shape.reduce((a, b) => a * b, 1)) : sampleInput(t, random);
       });
+  const json = !!values.json, profile = !!values.profile;
   const times = [];
   const opTimes = new Map();
   let outputs;
@@ -162,17 +231,17 @@ async function run(args) {
 }
 
 async function inspect(args) {
-  if (!args[0]) fail(`inspect needs a model file\n${USAGE}`);
-  const bytes = new Uint8Array(await readFile(args[0]));
-  const tflite = bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === "TFL3";
-  console.log(tflite ? inspectTflite(parseTflite(bytes)) : inspectOnnx(bytes));
+  const { positionals } = parse("inspect", args, {}, 1);
+  if (!positionals[0]) usage("inspect needs a model file");
+  const bytes = await readModel(positionals[0]);
+  console.log(modelFormat(bytes) === "tflite" ? inspectTflite(parseTflite(bytes)) : inspectOnnx(bytes));
 }
 
-/** Deterministic pseudo-random data over a dtype's range, for convert's comparison when no --input is given. */
-function sampleInput(info) {
+/** Deterministic pseudo-random data over a dtype's range (floats in [-1, 1)), from `seed`. */
+function sampleInput(info, seed = 12345) {
   const count = info.shape.reduce((a, b) => a * b, 1);
   const data = new ARRAYS[info.dtype](count);
-  let s = 12345;
+  let s = seed >>> 0;
   for (let i = 0; i < count; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     const u = (s >>> 8) / 2 ** 24;
@@ -182,16 +251,16 @@ function sampleInput(info) {
 }
 
 async function convert(args) {
-  const file = args[0];
-  const out = option(args, "-o")[0];
-  if (!file || file.startsWith("-") || !out) fail(`convert needs a model file and -o <output.onnx>\n${USAGE}`);
-  const tflite = new Uint8Array(await readFile(file));
-  if (String.fromCharCode(...tflite.subarray(4, 8)) !== "TFL3") fail(`${file} is not a TFLite model (no TFL3 identifier)`);
+  const { values, positionals } = parse("convert", args, { o: "string", input: "strings" }, 1);
+  const file = positionals[0], out = values.o;
+  if (!file || !out) usage("convert needs a model file and -o <output.onnx>");
+  const tflite = await readModel(file);
+  if (modelFormat(tflite) !== "tflite") fail(`${file} is not a TFLite model (no TFL3 identifier)`);
   const onnx = tfliteToOnnx(tflite);
   await writeFile(out, onnx);
   const dyad = await loadDyad();
   const [a, b] = [dyad.loadModel(tflite), dyad.loadModel(onnx)];
-  const inputs = option(args, "--input");
+  const inputs = values.input ?? [];
   if (inputs.length !== 0 && inputs.length !== a.inputs.length) fail(`the model has ${a.inputs.length} inputs; got ${inputs.length} --input`);
   const data = inputs.length ? await Promise.all(a.inputs.map((t, i) => readInput(inputs[i], t, i))) : a.inputs.map(sampleInput);
   const [ya, yb] = [a.run(data), b.run(data)];
@@ -210,21 +279,28 @@ async function convert(args) {
   b.dispose();
 }
 
+const METHODS = ["minmax", "moving-average", "percentile", "kl", "mse"];
+
 async function quantize(args) {
-  const file = args[0];
-  const out = option(args, "-o")[0];
-  const calib = option(args, "--calib")[0];
-  const activations = option(args, "--activations")[0] ?? "uint8";
-  if (!["uint8", "int8", "dynamic"].includes(activations)) fail(`--activations ${activations}: uint8, int8 (static ranges from --calib) or dynamic (ranges at run time)`);
-  if (!file || file.startsWith("-") || !out || (!calib && activations !== "dynamic")) fail(`quantize needs a model file, --calib (unless --activations dynamic) and -o <output.onnx>\n${USAGE}`);
-  const weights = option(args, "--weights")[0] ?? "int8";
+  const { values, positionals } = parse("quantize", args, {
+    o: "string", calib: "string", method: "string", activations: "string", granularity: "string", "bias-correction": "boolean",
+    weights: "string", "weight-bits": "string", "activation-bits": "string",
+  }, 1);
+  const file = positionals[0], out = values.o, calib = values.calib;
+  const activations = values.activations ?? "uint8";
+  if (!["uint8", "int8", "dynamic"].includes(activations)) usage(`--activations ${activations}: uint8, int8 (static ranges from --calib) or dynamic (ranges at run time)`);
+  if (!file || !out || (!calib && activations !== "dynamic")) usage("quantize needs a model file, --calib (unless --activations dynamic) and -o <output.onnx>");
+  const weights = values.weights ?? "int8";
   const WEIGHT_BITS = { int8: 8, int4: 4, int2: 2 };
-  if (!(weights in WEIGHT_BITS)) fail(`--weights ${weights}: int8, int4 or int2 (values on that grid, stored in int8 for the integer convolutions)`);
-  const weightBits = Number(option(args, "--weight-bits")[0] ?? WEIGHT_BITS[weights]);
-  const activationBits = Number(option(args, "--activation-bits")[0] ?? 8);
-  const granularity = option(args, "--granularity")[0] ?? "channel";
-  if (!["tensor", "channel"].includes(granularity) && !/^group:[0-9]+$/.test(granularity)) fail(`--granularity ${granularity}: tensor, channel or group:N`);
-  const bytes = new Uint8Array(await readFile(file));
+  if (!(weights in WEIGHT_BITS)) usage(`--weights ${weights}: int8, int4 or int2 (values on that grid, stored in int8 for the integer convolutions)`);
+  const weightBits = Number(values["weight-bits"] ?? WEIGHT_BITS[weights]);
+  const activationBits = Number(values["activation-bits"] ?? 8);
+  const granularity = values.granularity ?? "channel";
+  if (!["tensor", "channel"].includes(granularity) && !/^group:[0-9]+$/.test(granularity)) usage(`--granularity ${granularity}: tensor, channel or group:N`);
+  const method = values.method ?? "minmax";
+  if (!METHODS.includes(method)) usage(`--method ${method}: ${METHODS.join(", ")}`);
+  const bytes = await readModel(file);
+  if (modelFormat(bytes) !== "onnx") fail(`${file}: quantize reads float ONNX models`);
   const model = decodeOnnxModel(bytes);
   if (calib && model.inputs.length !== 1) fail(`quantize reads calibration files for one-input models; ${file} has ${model.inputs.length} inputs`);
   const dims = model.inputs[0].shape;
@@ -237,7 +313,7 @@ async function quantize(args) {
   const samples = [];
   if (!calib) {
     // Dynamic activations: no calibration.
-  } else if ((await stat(calib)).isDirectory()) {
+  } else if ((await stat(calib).catch(() => fail(`${calib}: no such file or folder`))).isDirectory()) {
     for (const f of (await readdir(calib)).sort()) {
       const x = floats(await readFile(`${calib}/${f}`), `${calib}/${f}`);
       if (x.length !== size) fail(`${calib}/${f}: ${x.length} float32 values; the input [${dims}] needs ${size}`);
@@ -249,8 +325,7 @@ async function quantize(args) {
     for (let i = 0; i < all.length; i += size) samples.push([all.slice(i, i + size)]);
   }
   const dyad = await loadDyad();
-  const method = option(args, "--method")[0] ?? "minmax";
-  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: calib ? samples : undefined, method, activations, granularity, weightBits, activationBits, biasCorrection: args.includes("--bias-correction") });
+  const { model: q, report } = quantizeOnnx(dyad, bytes, { calibration: calib ? samples : undefined, method, activations, granularity, weightBits, activationBits, biasCorrection: !!values["bias-correction"] });
   await writeFile(out, q);
   console.log(`wrote ${out}: ${q.length} bytes (float: ${bytes.length}); ${activations === "dynamic" ? "dynamic activations (no calibration)" : `${samples.length} calibration samples, method ${method}`}, W${weightBits}A${activations === "dynamic" ? "8 dynamic" : activationBits}`);
   console.log(`quantized ${report.quantizedNodes.length} weighted nodes, ${report.activations.length} activation tensors; folded ${report.removedRelus} Relu; parameters packed at their widths: ${report.packedBytes} bytes`);
@@ -267,9 +342,12 @@ switch (command) {
   case "quantize":
   case "classify":
     try {
-      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : command === "convert" ? convert(rest) : command === "classify" ? classify(rest, { fail, option }) : quantize(rest));
+      await (command === "run" ? run(rest) : command === "inspect" ? inspect(rest) : command === "convert" ? convert(rest)
+        : command === "classify" ? classify(parse("classify", rest, { images: "string", labels: "string", limit: "string", json: "boolean" }, 1), { fail, usage, readModel }) : quantize(rest));
     } catch (e) {
-      if (e instanceof DyadError || e.code === "ENOENT") fail(e.message);
+      // Model and input errors are one line; anything else is a bug in dyad, and its stack helps to fix it.
+      if (e instanceof DyadError) fail(e.message);
+      if (e?.code === "ENOENT" || e?.code === "EACCES" || e?.code === "EISDIR") fail(`${e.path ?? ""}: ${e.code === "ENOENT" ? "no such file" : e.code === "EISDIR" ? "is a directory" : "permission denied"}`);
       throw e;
     }
     break;
@@ -280,5 +358,5 @@ switch (command) {
     console.log(USAGE);
     break;
   default:
-    fail(`unknown command '${command}'\n${USAGE}`);
+    usage(`unknown command '${command}'`);
 }

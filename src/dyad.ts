@@ -11,6 +11,7 @@ import { parseTflite } from "./formats/tflite/model.js";
 import { importTflite } from "./formats/tflite/import.js";
 import { importOnnx } from "./formats/onnx/import.js";
 import { ModelFormatError, LoadError } from "./errors.js";
+import { modelFormat } from "./formats/detect.js";
 
 /**
  * Where the builds sit relative to this file, in the package (dist/ and src/ are siblings of build/); null
@@ -113,10 +114,11 @@ export class Dyad {
    */
   loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Model {
     if (!(bytes instanceof Uint8Array)) throw new ModelFormatError("loadModel: the model must be a Uint8Array");
-    // TFLite files carry the identifier "TFL3" at byte 4; anything else is read as an ONNX ModelProto.
-    const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : "";
-    if (options.simulate && id === "TFL3") throw new ModelFormatError("loadModel: simulate applies to ONNX QDQ models; for TFLite use simulateTflite");
-    const { graph, builders } = id === "TFL3" ? importTflite(parseTflite(bytes)) : importOnnx(bytes, { fuse: !options.simulate });
+    if (bytes.length === 0) throw new ModelFormatError("loadModel: the model is empty (0 bytes)");
+    const format = modelFormat(bytes);
+    if (format === null) throw new ModelFormatError("loadModel: not a model dyad reads; it reads TFLite (\"TFL3\" at byte 4) and ONNX (a ModelProto protobuf)", 0);
+    if (options.simulate && format === "tflite") throw new ModelFormatError("loadModel: simulate applies to ONNX QDQ models; for TFLite use simulateTflite");
+    const { graph, builders } = format === "tflite" ? importTflite(parseTflite(bytes)) : importOnnx(bytes, { fuse: !options.simulate });
     return new Model(this.runtime, graph, builders, { maxMemoryBytes: options.maxMemoryBytes });
   }
 

@@ -22,6 +22,7 @@ export {
 export type { ActivationQuant, OutputQuant } from "./ops/quant-args.js";
 export { Model, type ModelOutput, type RunOptions, type TensorInfo, type ModelMemory } from "./graph/model.js";
 export { parseTflite, type TfliteModel } from "./formats/tflite/model.js";
+export { modelFormat, type ModelFormat } from "./formats/detect.js";
 export { inspectTflite } from "./formats/tflite/inspect.js";
 export { inspectOnnx } from "./formats/onnx/inspect.js";
 export {

@@ -37,13 +37,16 @@ it.skipIf(!existsSync(MODEL))("dyad convert writes an ONNX file that dyad run ex
   expect(execFileSync(process.execPath, [BIN, "inspect", out], { encoding: "utf8" })).toMatch(/QLinearConv/);
 });
 
-it("dyad convert refuses what is not a TFLite file, and missing arguments, with exit code 2", () => {
+it("dyad convert refuses what is not a model (exit code 1) and missing arguments (exit code 2)", () => {
   const dir = tempDir();
   const junk = join(dir, "junk.tflite");
   writeFileSync(junk, "this is not a model at all");
   const bad = dyadCli("convert", junk, "-o", join(dir, "x.onnx"));
-  expect(bad.status).toBe(2);
-  expect(bad.stderr).toMatch(/not a TFLite model/);
+  expect(bad.status).toBe(1);
+  expect(bad.stderr).toMatch(/junk\.tflite: not a model dyad reads; it reads TFLite .* and ONNX/);
+  const onnx = dyadCli("convert", fileURLToPath(new URL("../models/fashion-mnist-w8a8.onnx", import.meta.url)), "-o", join(dir, "x.onnx"));
+  expect(onnx.status).toBe(1);
+  expect(onnx.stderr).toMatch(/is not a TFLite model/);
   const missing = dyadCli("convert", junk);
   expect(missing.status).toBe(2);
   expect(missing.stderr).toMatch(/-o <output\.onnx>/);
@@ -65,7 +68,7 @@ it("dyad quantize writes a QDQ model from a float ONNX model and calibration dat
   const badCalib = join(dir, "bad.bin");
   writeFileSync(badCalib, new Uint8Array(4 * 65));
   const bad = dyadCli("quantize", float, "--calib", badCalib, "-o", out);
-  expect(bad.status).toBe(2);
+  expect(bad.status).toBe(1);
   expect(bad.stderr).toMatch(/65 float32 values is not a whole number of samples of \[1,1,8,8\] \(64 each\)/);
   const w4 = dyadCli("quantize", float, "--calib", calib, "-o", out, "--weights", "int4", "--activation-bits", "4");
   expect(w4.status, w4.stderr).toBe(0);
@@ -106,11 +109,75 @@ it("dyad classify (npm start): the committed Fashion-MNIST model, integer-only, 
   }
   // Bad input, named.
   const labelsAsImages = dyadCli("classify", "--images", sample("t10k-labels-idx1-ubyte.gz"));
-  expect(labelsAsImages.status).toBe(2);
+  expect(labelsAsImages.status).toBe(1);
   expect(labelsAsImages.stderr).toMatch(/must hold images \[count, rows, cols\], got dims \[100\]/);
   const dir = tempDir();
   writeFileSync(join(dir, "cnn.onnx"), floatCnn(1));
   const wrongModel = dyadCli("classify", join(dir, "cnn.onnx"), "--images", sample("t10k-images-idx3-ubyte.gz"));
-  expect(wrongModel.status).toBe(2);
+  expect(wrongModel.status).toBe(1);
   expect(wrongModel.stderr).toMatch(/input x is float32 \[1,1,8,8\]; the images are \[28, 28\]/);
 }, 60_000);
+
+const FASHION = fileURLToPath(new URL("../models/fashion-mnist-w8a8.onnx", import.meta.url));
+const USAGE_LINE = /^usage:$/m;
+
+it("unknown options, missing values and extra arguments are usage errors: the usage text, exit code 2", () => {
+  for (const args of [["run", FASHION, "--inptu", "x.bin"], ["run", FASHION, "--input"], ["run", FASHION, "--input", "--json"],
+    ["run", FASHION, "--zeros", "--repeat", "0"], ["run", FASHION, "--zeros", "--random", "1"], ["inspect", FASHION, "extra"],
+    ["bench", "--jsn", "x"], ["quantize", FASHION, "-o"], ["classify", "--limit"], ["frobnicate"], ["run"]]) {
+    const r = dyadCli(...args);
+    expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+    expect(r.stderr, args.join(" ")).toMatch(/^dyad: /);
+    expect(r.stderr, args.join(" ")).toMatch(USAGE_LINE);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }
+  expect(dyadCli("run", FASHION, "--inptu", "x.bin").stderr).toMatch(/Unknown option '--inptu'/);
+  expect(dyadCli("run", FASHION, "--input").stderr).toMatch(/--input <value>' argument missing|--input needs a value/);
+});
+
+it("run without --input lists what each input needs (exit code 1) unless --zeros or --random SEED is given", () => {
+  const missing = dyadCli("run", FASHION);
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toMatch(/no --input; the model needs one \(or --zeros, or --random SEED\):\n {2}input 0: x float32 \[1, 1, 28, 28\], 3136 bytes/);
+  const zeros = dyadCli("run", FASHION, "--zeros", "--json");
+  expect(zeros.status, zeros.stderr).toBe(0);
+  const random = [dyadCli("run", FASHION, "--random", "7", "--json"), dyadCli("run", FASHION, "--random", "7", "--json"), dyadCli("run", FASHION, "--random", "8", "--json")]
+    .map((r) => JSON.parse(r.stdout).outputs[0].data);
+  expect(random[0]).toEqual(random[1]);
+  expect(random[0]).not.toEqual(random[2]);
+  expect(JSON.parse(zeros.stdout).outputs[0].data).not.toEqual(random[0]);
+  const dir = tempDir();
+  const short = join(dir, "short.bin");
+  writeFileSync(short, new Uint8Array(100));
+  const wrong = dyadCli("run", FASHION, "--input", short);
+  expect(wrong.status).toBe(1);
+  expect(wrong.stderr).toMatch(/short\.bin: input 0 \(x\) is float32 \[1, 1, 28, 28\], 3136 bytes; the file has 100/);
+});
+
+it("empty files, directories, missing paths and unknown formats get one line each (exit code 1), never a stack trace", () => {
+  const dir = tempDir();
+  const empty = join(dir, "model.tflite"), text = join(dir, "notes.onnx");
+  writeFileSync(empty, new Uint8Array(0));
+  writeFileSync(text, "hello, this is text");
+  const cases: [string[], RegExp][] = [
+    [["run", empty, "--zeros"], /^dyad: .*model\.tflite: empty file\n$/],
+    [["inspect", dir], /^dyad: .*: is a directory, not a model file\n$/],
+    [["run", join(dir, "missing.onnx"), "--zeros"], /^dyad: .*missing\.onnx: no such file\n$/],
+    [["inspect", text], /^dyad: .*notes\.onnx: not a model dyad reads; it reads TFLite \(\.tflite, "TFL3" at byte 4\) and ONNX \(\.onnx, a ModelProto protobuf\)\n$/],
+    [["classify", empty], /^dyad: .*model\.tflite: empty file\n$/],
+  ];
+  for (const [args, message] of cases) {
+    const r = dyadCli(...args);
+    expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(1);
+    expect(r.stderr).toMatch(message);
+  }
+  // A malformed model: the loader's typed error, one line.
+  const broken = join(dir, "broken.tflite");
+  const bytes = new Uint8Array(64);
+  bytes.set([0x10, 0, 0, 0, 0x54, 0x46, 0x4c, 0x33]);
+  writeFileSync(broken, bytes);
+  const r = dyadCli("run", broken, "--zeros");
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  expect(r.stderr).toMatch(/byte offset \d+/);
+});
