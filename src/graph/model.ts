@@ -141,7 +141,7 @@ export class Model {
           },
         };
         try {
-          const kernel = builders[i](ctx);
+          const kernel = rt.arena.undoOnThrow(() => builders[i](ctx));
           this.kernels.push(kernel);
           // Every output an op writes has its shape checked; one it never looked at is one it does not produce.
           if (checked.size !== node.outputs.length) throw new ShapeError(`the file declares ${node.outputs.length} outputs; the op produces ${checked.size}`);

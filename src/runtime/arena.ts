@@ -96,6 +96,17 @@ export class Arena {
     }
   }
 
+  /** Runs `fn`; when it throws, frees every block it allocated (an op that failed half-way through its set-up). */
+  undoOnThrow<T>(fn: () => T): T {
+    const depth = this.stack.length;
+    try {
+      return fn();
+    } catch (e) {
+      for (let i = this.stack.length - 1; i >= depth; i--) this.free(this.stack[i].block);
+      throw e;
+    }
+  }
+
   /** Runs `fn` and frees every block it allocated, even when it throws. */
   scope<T>(fn: () => T): T {
     const depth = this.stack.length;
