@@ -30,7 +30,7 @@ export async function benchFashionMnist({ dyad, ort, quick, log }) {
     model.dispose();
     await session?.release();
     log?.(`model fashion_mnist (${precision})`);
-    for (const [engine, v] of Object.entries(ms)) records.push({ suite: "model", case: "fashion_mnist", engine, ms: v, gops: 0 });
+    for (const [engine, v] of Object.entries(ms)) records.push({ suite: "models", case: "fashion_mnist", engine, ms: v, gops: 0 });
     const peer = ms[`ort-web${suffix}`];
     lines.push(`Fashion-MNIST CNN ${precision} (models/${file}, one image): dyad ${(ms[`dyad${suffix}`] * 1000).toFixed(0)} µs` +
       (peer ? `, onnxruntime-web ${(peer * 1000).toFixed(0)} µs: ${peer >= ms[`dyad${suffix}`] ? `dyad ${(peer / ms[`dyad${suffix}`]).toFixed(2)}x faster` : `onnxruntime-web ${(ms[`dyad${suffix}`] / peer).toFixed(2)}x faster (dyad's float path is the glue between integer ops, not tuned)`}; logits ${same ? "bit-exact" : "differ"}` : ""));

@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tfliteToOnnx } from "../dist/node.js";
 import { measureInRounds, median } from "./measure.js";
+import { LiteRtModel, clearOutOfRangeQuantizedDimension } from "./litert.js";
 
 const DIR = new URL("../../shared/corpora/tflm/mobilenet_v2/", import.meta.url);
 
-export async function benchModels({ dyad, ort, quick, log }) {
+export async function benchModels({ dyad, ort, liteRt, quick, log }) {
   const file = new URL("mobilenet_v2_quantized_1x3x224x224.tflite", DIR);
   if (!existsSync(file)) return { records: [], lines: [`model suite skipped: ${file.pathname} is absent`] };
   const bytes = new Uint8Array(readFileSync(file));
@@ -27,17 +28,35 @@ export async function benchModels({ dyad, ort, quick, log }) {
   const t1 = performance.now();
   const [first] = model.run([input]);
   const firstMs = performance.now() - t1;
-  const [[, ms]] = await measureInRounds([["dyad", () => { model.run([input]); }]], quick);
+  const peer = liteRt ? await liteRtPeer(liteRt, bytes, model, [input], first.data) : null;
+  const timed = Object.fromEntries(await measureInRounds([
+    ["dyad", () => { model.run([input]); }],
+    ...(peer ? [["litert", () => peer.model.run([input])]] : []),
+  ], quick));
+  const ms = timed.dyad;
   const top = Array.from(first.data).map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => i);
   const rss = process.memoryUsage().rss;
   const lines = [
     `MobileNetV2 int8 (84 ops): load ${loadMs.toFixed(1)} ms, first run ${firstMs.toFixed(1)} ms, median ${ms.toFixed(2)} ms`,
+    ...(peer ? liteRtLines(peer, { loadMs, firstMs, ms }, timed.litert) : [`  LiteRT.js: not measured (${liteRt === null ? "@litertjs/core is not installed" : "not loaded"})`]),
     `  activation arena ${model.memory.arenaBytes} bytes (unplanned ${model.memory.unplannedBytes}), wasm memory ${dyad.memory.memoryBytes} bytes, RSS ${(rss / 2 ** 20).toFixed(1)} MiB (${rss >= rssBefore ? "+" : ""}${((rss - rssBefore) / 2 ** 20).toFixed(1)} MiB at load)`,
     `  top-5 classes on the dog image: ${top.join(", ")} (dogs are 151-268)`,
   ];
   model.dispose();
+  peer?.model.dispose();
   log?.("model mobilenet_v2");
-  const records = [{ suite: "model", case: "mobilenet_v2", engine: "dyad", ms, gops: 0 }];
+  const records = [
+    { suite: "models", case: "mobilenet_v2", engine: "dyad", ms, gops: 0 },
+    { suite: "models", case: "mobilenet_v2_first_run", engine: "dyad", ms: firstMs, gops: 0 },
+    { suite: "models", case: "mobilenet_v2_load", engine: "dyad", ms: loadMs, gops: 0 },
+  ];
+  if (peer) {
+    records.push(
+      { suite: "models", case: "mobilenet_v2", engine: "litert", ms: timed.litert, gops: 0 },
+      { suite: "models", case: "mobilenet_v2_first_run", engine: "litert", ms: peer.firstMs, gops: 0 },
+      { suite: "models", case: "mobilenet_v2_load", engine: "litert", ms: peer.loadMs, gops: 0 },
+    );
+  }
   if (ort) {
     const onnx = await benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log });
     records.push(...onnx.records);
@@ -49,6 +68,32 @@ export async function benchModels({ dyad, ort, quick, log }) {
     lines.push("ONNX MobileNetV2 against onnxruntime-web skipped: onnxruntime-web is not installed");
   }
   return { records, lines };
+}
+
+/** LiteRT.js on the same file (the out-of-range quantized dimensions cleared in a copy): load, first run, outputs compared. */
+async function liteRtPeer(liteRt, bytes, dyadModel, inputs, dyadOutput) {
+  const fixed = clearOutOfRangeQuantizedDimension(bytes);
+  let t = performance.now();
+  const model = await LiteRtModel.load(liteRt, fixed.bytes, dyadModel.inputs);
+  const loadMs = performance.now() - t;
+  t = performance.now();
+  const [out] = await model.run(inputs);
+  const firstMs = performance.now() - t;
+  let differ = 0, max = 0;
+  for (let i = 0; i < out.length; i++) {
+    const d = Math.abs(out[i] - dyadOutput[i]);
+    if (d) differ++;
+    max = Math.max(max, d);
+  }
+  return { model, loadMs, firstMs, differ, max, count: out.length, cleared: fixed.cleared };
+}
+
+function liteRtLines(peer, ours, litertMs) {
+  return [
+    `  LiteRT.js on the same file: load ${peer.loadMs.toFixed(1)} ms, first run ${peer.firstMs.toFixed(1)} ms, median ${litertMs.toFixed(2)} ms${peer.cleared ? ` (${peer.cleared} out-of-range per-channel quantized_dimension cleared to 0 in memory, which TFLite's reference ignores and LiteRT refuses)` : ""}`,
+    `  dyad vs LiteRT.js: median ${(litertMs / ours.ms).toFixed(2)}x, first run ${(peer.firstMs / ours.firstMs).toFixed(2)}x, load ${(peer.loadMs / ours.loadMs).toFixed(2)}x (above 1: dyad faster)`,
+    `  outputs: ${peer.differ} of ${peer.count} differ from dyad's (max ${peer.max}); dyad equals the TFLite reference kernels, LiteRT.js (XNNPACK) requantizes in one fp32 rounding`,
+  ];
 }
 
 const CHILD = fileURLToPath(new URL("./model-first-result.js", import.meta.url));
@@ -113,10 +158,10 @@ async function benchOnnxMobileNet({ dyad, ort, quick, bytes, input, log }) {
     `  to first result: dyad ${(cold.ort.firstResultMs / cold.dyad.firstResultMs).toFixed(2)}x faster`,
   ];
   const records = [
-    { suite: "model", case: "mobilenet_v2_onnx", engine: "dyad", ms: ms.dyad, gops: 0 },
-    { suite: "model", case: "mobilenet_v2_onnx", engine: "ort-web", ms: ms["ort-web"], gops: 0 },
-    { suite: "model", case: "mobilenet_v2_onnx_first_result", engine: "dyad", ms: cold.dyad.firstResultMs, gops: 0, rssMiB: cold.dyad.rssMiB },
-    { suite: "model", case: "mobilenet_v2_onnx_first_result", engine: "ort-web", ms: cold.ort.firstResultMs, gops: 0, rssMiB: cold.ort.rssMiB },
+    { suite: "models", case: "mobilenet_v2_onnx", engine: "dyad", ms: ms.dyad, gops: 0 },
+    { suite: "models", case: "mobilenet_v2_onnx", engine: "ort-web", ms: ms["ort-web"], gops: 0 },
+    { suite: "models", case: "mobilenet_v2_onnx_first_result", engine: "dyad", ms: cold.dyad.firstResultMs, gops: 0, rssMiB: cold.dyad.rssMiB },
+    { suite: "models", case: "mobilenet_v2_onnx_first_result", engine: "ort-web", ms: cold.ort.firstResultMs, gops: 0, rssMiB: cold.ort.rssMiB },
   ];
   return { records, lines };
 }
@@ -143,8 +188,8 @@ function benchSmallColdStart({ quick, log }) {
   return {
     records: [
       // The cold start's RSS after load rides along (a field past DESIGN.md §6's, which readers may ignore).
-      { suite: "model", case: "hello_world_onnx_first_result", engine: "dyad", ms: cold.dyad.firstResultMs, gops: 0, rssMiB: cold.dyad.rssMiB },
-      { suite: "model", case: "hello_world_onnx_first_result", engine: "ort-web", ms: cold.ort.firstResultMs, gops: 0, rssMiB: cold.ort.rssMiB },
+      { suite: "models", case: "hello_world_onnx_first_result", engine: "dyad", ms: cold.dyad.firstResultMs, gops: 0, rssMiB: cold.dyad.rssMiB },
+      { suite: "models", case: "hello_world_onnx_first_result", engine: "ort-web", ms: cold.ort.firstResultMs, gops: 0, rssMiB: cold.ort.rssMiB },
     ],
     lines: [
       "",

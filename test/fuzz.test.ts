@@ -35,7 +35,7 @@ describe("fuzzing loadModel + run", () => {
     }
     fuzzer.close();
     const s = fuzzer.stats;
-    console.log(`fuzz: ${s.cases} cases (${seeds.length} seeds), ${s.ran} ran, ${s.rejected} rejected ${JSON.stringify(s.codes)}, corpus ${s.corpus}, ${s.blocks} blocks covered`);
+    console.log(`fuzz: ${s.cases} cases (${seeds.length} seeds), ${s.ran} ran, ${s.rejected} rejected ${JSON.stringify(s.codes)}, corpus ${s.corpus}, ${s.blocks} blocks covered, slowest case ${s.maxMs.toFixed(0)} ms`);
     expect(findings).toEqual([]);
     expect(s.cases).toBe(seeds.length + 2500);
     // The mutations reach past the parsers: models load and run, and rejections come from several checks.

@@ -35,6 +35,12 @@ export class FbTable {
     return this.fieldOffset(slot) !== 0;
   }
 
+  /** Byte offset in the file of scalar field `slot`, or null when the field is absent (for tools that patch a copy). */
+  position(slot: number): number | null {
+    const off = this.fieldOffset(slot);
+    return off === 0 ? null : this.pos + off;
+  }
+
   private scalar(slot: number, bytes: number, read: (at: number) => number, fallback: number): number {
     const off = this.fieldOffset(slot);
     if (off === 0) return fallback;
