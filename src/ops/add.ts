@@ -11,6 +11,9 @@ import { activationClamp, type FusedActivation } from "../quant/activation.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { elementCount, expectDType, expectQuant } from "./graph-tensors.js";
 
+/** From this many elements an int8 ADD runs as a 64K-entry table (building it costs one 65,536-element ADD). */
+const TABLE_FROM = 4096;
+
 export function add(activation: FusedActivation, potScaleInt16 = false): NodeBuilder {
   return (ctx) => {
     const rt = ctx.rt;
@@ -33,9 +36,25 @@ export function add(activation: FusedActivation, potScaleInt16 = false): NodeBui
       m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, clamp.min, clamp.max), "add params");
     const fn = rt.binary(rt.kernel("add", int16 ? "s16" : "s8", "none", "tflite"));
     const n = elementCount(y);
+    if (int16 || n < TABLE_FROM) {
+      return {
+        run: () => fn(n, ctx.ptr(a.id), ctx.ptr(b.id), ctx.ptr(y.id), params.ptr),
+        dispose: () => rt.arena.free(params),
+      };
+    }
+    // int8: the result depends only on the two input bytes, so the kernel computes all 65,536 once, at load,
+    // into a table indexed by (a byte << 8 | b byte); a run is one lookup per element: exact by construction.
+    const table = rt.arena.alloc(65536, "ADD result table");
+    rt.arena.scope(() => {
+      const xs = rt.arena.alloc(65536, "ADD table inputs a"), ys = rt.arena.alloc(65536, "ADD table inputs b");
+      const bytes = rt.bytes();
+      for (let i = 0; i < 65536; i++) (bytes[xs.ptr + i] = i >> 8), (bytes[ys.ptr + i] = i & 255);
+      fn(65536, xs.ptr, ys.ptr, table.ptr, params.ptr);
+    });
+    rt.arena.free(params);
     return {
-      run: () => fn(n, ctx.ptr(a.id), ctx.ptr(b.id), ctx.ptr(y.id), params.ptr),
-      dispose: () => rt.arena.free(params),
+      run: () => rt.lookup2U8(ctx.ptr(a.id), ctx.ptr(b.id), table.ptr, ctx.ptr(y.id), n),
+      dispose: () => rt.arena.free(table),
     };
   };
 }

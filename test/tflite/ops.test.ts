@@ -191,15 +191,18 @@ describe("FULLY_CONNECTED 16x8", () => {
 });
 
 describe("ADD", () => {
-  it("equals TFLite's integer add (rescale to 2^20, add, rescale) with clamps", async () => {
+  it("equals TFLite's integer add (rescale to 2^20, add, rescale) with clamps; from 4096 elements by table, every byte pair", async () => {
     const d = await dyad();
     const r = rng(9);
-    for (let iter = 0; iter < 40; iter++) {
-      const shape = [1, 1 + Math.floor(r() * 4), 1 + Math.floor(r() * 6), 1 + Math.floor(r() * 9)];
+    for (let iter = 0; iter < 46; iter++) {
+      // The last six: all 65,536 (a, b) byte pairs in one tensor, which runs on the 64K-entry table.
+      const exhaustive = iter >= 40;
+      const shape = exhaustive ? [1, 256, 256, 1] : [1, 1 + Math.floor(r() * 4), 1 + Math.floor(r() * 6), 1 + Math.floor(r() * 9)];
       const size = shape.reduce((a, b) => a * b, 1);
       const sa = 0.01 + r() * 0.1, sb = sa * (0.1 + r() * 4), sy = Math.max(sa, sb) * (0.5 + r() * 2);
       const za = Math.floor(r() * 256) - 128, zb = Math.floor(r() * 256) - 128, zy = Math.floor(r() * 256) - 128;
-      const a = randInts(Int8Array, size, -128, 127, r), b = randInts(Int8Array, size, -128, 127, r);
+      const a = exhaustive ? Int8Array.from({ length: size }, (_, i) => (i >> 8) - 128) : randInts(Int8Array, size, -128, 127, r);
+      const b = exhaustive ? Int8Array.from({ length: size }, (_, i) => (i & 255) - 128) : randInts(Int8Array, size, -128, 127, r);
       const act = ACTS[iter % 3];
       const model = oneOpModel(d, "ADD", add(act), [
         { dtype: "int8", shape, scale: sa, zeroPoint: za },
