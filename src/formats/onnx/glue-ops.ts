@@ -16,7 +16,7 @@ import { concatenation } from "../../ops/concat.js";
 import { broadcastIndices } from "../../ops/broadcast.js";
 import { window2d } from "../../ops/conv-geometry.js";
 import { ONNX_DTYPE, type OnnxNode } from "./proto.js";
-import { GRAPH_DTYPES, TO_NCHW, TO_NHWC, describe, onnxPadding, softmaxRows, type Handler, type Importer, type Value } from "./importer.js";
+import { GRAPH_DTYPES, checkFoldSize, TO_NCHW, TO_NHWC, describe, onnxPadding, softmaxRows, type Handler, type Importer, type Value } from "./importer.js";
 
 export const GLUE_OPS: Record<string, Handler> = {
   Add: (im, node) => floatBinaryNode(im, node, "add"),
@@ -141,6 +141,7 @@ export const GLUE_OPS: Record<string, Handler> = {
     });
     const outShape = [...shape.slice(0, axis), ...indices.shape, ...shape.slice(axis + 1)];
     if (data.constant) {
+      checkFoldSize(node, outShape);
       const outer = shape.slice(0, axis).reduce((p, q) => p * q, 1), inner = shape.slice(axis + 1).reduce((p, q) => p * q, 1);
       const values: number[] = [];
       for (let o = 0; o < outer; o++) for (const i of idx) for (let k = 0; k < inner; k++) values.push(Number(data.constant[(o * dim + i) * inner + k]));
@@ -276,6 +277,7 @@ function foldBinary(im: Importer, node: OnnxNode, op: FloatBinaryOp, a: Value, b
   const [pa, pb] = [pad(a.shape), pad(b.shape)];
   if (pa.some((d, i) => d !== pb[i] && d !== 1 && pb[i] !== 1)) throw new ShapeError(`${describe(node)}: [${a.shape}] and [${b.shape}] do not broadcast`);
   const shape = pa.map((d, i) => Math.max(d, pb[i]));
+  checkFoldSize(node, shape);
   const [ia, ib] = broadcastIndices(a.shape, b.shape, shape);
   const float = a.dtype === "float32";
   const f = (v: number) => (float ? Math.fround(v) : v);

@@ -3,7 +3,7 @@
 // quantization of moved values), and the helpers every handler uses. The handlers live in import.ts (8-bit and
 // quantization operators) and glue-ops.ts (float32 operators and the any-type glue).
 
-import { ShapeError, UnsupportedError } from "../../errors.js";
+import { MemoryError, ShapeError, UnsupportedError } from "../../errors.js";
 import type { Graph, GraphTensor, TensorDType } from "../../graph/ir.js";
 import type { NodeBuilder } from "../../graph/node.js";
 import { reshape, transpose } from "../../ops/data-movement.js";
@@ -21,6 +21,20 @@ export interface Value {
   constant: NumericArray | null;
   /** "nhwc": a 4-D ONNX (NCHW) value stored channels-last; null: stored in ONNX's order. */
   layout: "nhwc" | null;
+}
+
+/**
+ * The most elements a constant folded at import may have: folding is for shape arithmetic and small
+ * constants, and a file must not make the import loop or allocate without bound (two broadcast constants
+ * [N, 1] and [1, M] fold to N x M).
+ */
+export const MAX_FOLDED_ELEMENTS = 1 << 22;
+
+/** A MemoryError when a fold at `node` would make a constant of `shape` past MAX_FOLDED_ELEMENTS. */
+export function checkFoldSize(node: OnnxNode, shape: readonly number[]): void {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (!(n <= MAX_FOLDED_ELEMENTS)) throw new MemoryError(`${describe(node)}: folding this constant would make [${shape}], more than ${MAX_FOLDED_ELEMENTS} elements`);
 }
 
 /** The default-domain opsets whose operator semantics the handlers below follow (version differences noted where they matter). */
