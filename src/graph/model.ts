@@ -13,6 +13,7 @@ type Data = Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | Bi
 
 const ARRAYS: Partial<Record<TensorDType, { new (buffer: ArrayBuffer, offset: number, length: number): Data; BYTES_PER_ELEMENT: number; name: string }>> = {
   int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, int64: BigInt64Array,
+  bool: Uint8Array,
 };
 
 export interface TensorInfo {
@@ -94,6 +95,10 @@ export class Model {
     checkMemory(graph, limit);
     this.plan = planMemory(graph);
     this.memory = { arenaBytes: this.plan.arenaBytes, unplannedBytes: this.plan.totalBytes };
+    for (const id of [...graph.inputs, ...graph.outputs]) {
+      const t = graph.tensors[id];
+      if (!ARRAYS[t.dtype]) throw new DTypeError(`model: graph ${graph.inputs.includes(id) ? "input" : "output"} tensor ${id} (${t.name}) is ${t.dtype}, which no typed array carries`);
+    }
     this.inputs = graph.inputs.map((id) => info(graph.tensors[id]));
     this.outputs = graph.outputs.map((id) => info(graph.tensors[id]));
     const constants = graph.tensors.reduce((sum, t) => sum + (t.data ? t.data.length : 0), 0);
