@@ -6,7 +6,8 @@
 import { describe, it, expect } from "vitest";
 import { KERNELS, type KernelInfo } from "../src/runtime/kernels.js";
 import type { Runtime } from "../src/runtime/runtime.js";
-import { quantizeMultiplier, fp32Multiplier } from "../src/quant/multiplier.js";
+import { quantizeMultiplier, fp32Multiplier, type QuantizedMultiplier } from "../src/quant/multiplier.js";
+import { withLanes } from "../src/ops/matmul.js";
 import { dyad, rng, randInts, refAcc, refRequant, refGemmF32, expectExact } from "./helpers.js";
 
 const GUARD = 0x5a;
@@ -28,7 +29,8 @@ function makeS8Case(kernel: KernelInfo, m: number, n: number, k: number, seed: n
   const za = [0, -128, 127, 5][seed % 4];
   const zb = new Int32Array(np);
   if (seed % 3 === 1) for (let j = 0; j < n; j++) zb[j] = [-128, 127, 0, -7][(j + seed) % 4];
-  const rq = new Int32Array(np * 2);
+  let rq: Int32Array = new Int32Array(np * 2);
+  const multipliers: QuantizedMultiplier[] = [];
   // Per tensor (every channel and the padding alike: the kernel's uniform path) or per channel.
   const perTensor = seed % 2 === 0;
   const shared = Math.exp(-12 + r() * 12.5) / Math.max(1, k / 16);
@@ -41,8 +43,12 @@ function makeS8Case(kernel: KernelInfo, m: number, n: number, k: number, seed: n
       const q = quantizeMultiplier(real, kernel.requant as "tflite" | "single");
       rq[2 * j] = q.multiplier;
       rq[2 * j + 1] = q.shift;
+      multipliers.push(q);
     }
   }
+  // Half of the per-channel TFLite cases carry the per-lane parameters the GEMM's lane epilogue reads (the
+  // others take its transposing path); the scales above give narrow, wide and left-shift variants.
+  if (kernel.requant === "tflite" && !perTensor && seed % 4 === 3) rq = withLanes(rq, multipliers.slice(0, n));
   const zp = [0, -128, 127, -3][(seed >> 2) % 4];
   const [qmin, qmax] = seed % 5 === 0 ? [-20, 90] : [-128, 127];
   return { m, n, k, a, b, bias, za, zb, rq, zp, qmin, qmax, outPad: seed % 2 ? 3 : 0 };

@@ -10,15 +10,24 @@
 //
 // Epilogue: the weight zero points (uint8 or asymmetric weights) subtract rowsum[i] * wzp[j]; then either
 // the int32 result is stored (`s32`), or it is requantized (requant.ts), clamped and narrowed to int8 (xor
-// 0x80 for uint8 output). SIMD requantization takes one multiplier and shift per vector: when a panel's eight
-// channels share them (per-tensor quantization) the row vectors go as they are; otherwise each 4x4 block is
-// transposed so that one vector holds one channel, and transposed back.
+// 0x80 for uint8 output). When a panel's eight channels share one multiplier and shift (per-tensor
+// quantization) the row vectors are requantized as they are. Per-channel TFLite requantization uses the
+// per-lane form (requant_tflite_lanes: each row vector holds four adjacent channels, the lanes' multipliers
+// and shifts pre-splatted at load) when rq carries lane parameters; otherwise each 4x4 block is transposed so
+// that one vector holds one channel, requantized with that channel's scalars, and transposed back.
 //
-// rq: per column j (N rounded up to 8), two int32 at rq + 8j: the multiplier (or f32 scale bits) and shift.
+// rq: per column j (N rounded up to 8 = N8), two int32 at rq + 8j: the multiplier (or f32 scale bits) and
+// shift. Mode tflite may add, at rq + 8 * N8, a header [LANES_MAGIC, variant, rmax, 0] and then 64 int32 of
+// lane parameters per panel of eight columns (src/quant/lane-multipliers.ts); without the magic the header
+// bytes are the block's padding, which the memory contract lets a kernel read.
 
 import { MODE_TFLITE, MODE_SINGLE, MODE_FP32, requant_x4, output_stage_x4, uniform_params } from "../requant";
 import { s8_panel_bytes } from "./pack";
 import { store_2x_partial, store_1x8_partial } from "./store";
+import { store_pixel, LEFT, NARROW } from "../conv/lane-output";
+
+/** Marks lane parameters after rq (the int32 "LANE"). */
+const LANES_MAGIC: i32 = 0x454e414c;
 
 /** Mode for int32 output without requantization. */
 const MODE_S32: i32 = 3;
@@ -61,6 +70,18 @@ const MODE_S32: i32 = 3;
   }
 }
 
+/** Four rows of eight channels through the per-lane TFLite requantization, one variant (compile-time). */
+// @ts-ignore: decorator
+@inline function store_rows_lanes(
+  variant: i32, rmax: i32, dst: usize, rowBytes: usize, rows: i32, lp: usize, zp: v128, lo: v128, hi: v128, xor: v128, nc: i32,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+): void {
+  store_pixel(MODE_TFLITE, variant, rmax, dst, c00, c01, lp, zp, lo, hi, xor, nc);
+  if (rows > 1) store_pixel(MODE_TFLITE, variant, rmax, dst + rowBytes, c10, c11, lp, zp, lo, hi, xor, nc);
+  if (rows > 2) store_pixel(MODE_TFLITE, variant, rmax, dst + 2 * rowBytes, c20, c21, lp, zp, lo, hi, xor, nc);
+  if (rows > 3) store_pixel(MODE_TFLITE, variant, rmax, dst + 3 * rowBytes, c30, c31, lp, zp, lo, hi, xor, nc);
+}
+
 // @ts-ignore: decorator
 @inline function gemm_4x8c2(
   mode: i32, m: i32, n: i32, k: i32, a: usize, w: usize, rq: usize, rowsums: usize, wzp: usize,
@@ -73,6 +94,11 @@ const MODE_S32: i32 = 3;
   const esize: usize = mode == MODE_S32 ? 4 : 1;
   const vxor = i8x16.splat(<i8>xor);
   const lo = qmin - zp, hi = qmax - zp;
+  // Per-lane parameters after rq (mode tflite, per channel), with their variant and largest right shift.
+  const header = rq + (<usize>((n + 7) & ~7) << 3);
+  const lanes = mode == MODE_TFLITE && load<i32>(header) == LANES_MAGIC;
+  const variant = lanes ? load<i32>(header, 4) : 0, rmax = lanes ? load<i32>(header, 8) : 0;
+  const zp16 = i16x8.splat(<i16>zp), lo8 = i8x16.splat(<i8>qmin), hi8 = i8x16.splat(<i8>qmax);
   for (let n0 = 0; n0 < n; n0 += 8) {
     const panel = w + <usize>(n0 >> 3) * panelBytes;
     const nc = min(8, n - n0);
@@ -121,6 +147,15 @@ const MODE_S32: i32 = 3;
         c21 = output_stage_x4(requant_x4(mode, c21, param, shift), zp, lo, hi);
         c30 = output_stage_x4(requant_x4(mode, c30, param, shift), zp, lo, hi);
         c31 = output_stage_x4(requant_x4(mode, c31, param, shift), zp, lo, hi);
+      } else if (lanes) {
+        // Each row vector is four channels: requantize per lane, add the zero point, clamp and store here.
+        const dst = out + <usize>m0 * outStride + n0, rowBytes = <usize>outStride;
+        const lp = header + 16 + (<usize>(n0 >> 3) << 8), rows = min(4, m - m0);
+        if (variant == NARROW) store_rows_lanes(NARROW, rmax, dst, rowBytes, rows, lp, zp16, lo8, hi8, vxor, nc, c00, c01, c10, c11, c20, c21, c30, c31);
+        else if (variant == (NARROW | LEFT)) store_rows_lanes(NARROW | LEFT, rmax, dst, rowBytes, rows, lp, zp16, lo8, hi8, vxor, nc, c00, c01, c10, c11, c20, c21, c30, c31);
+        else if (variant == LEFT) store_rows_lanes(LEFT, rmax, dst, rowBytes, rows, lp, zp16, lo8, hi8, vxor, nc, c00, c01, c10, c11, c20, c21, c30, c31);
+        else store_rows_lanes(0, rmax, dst, rowBytes, rows, lp, zp16, lo8, hi8, vxor, nc, c00, c01, c10, c11, c20, c21, c30, c31);
+        continue;
       } else if (mode != MODE_S32) {
         // Channels are columns: transpose so that each vector is one channel, requantize, transpose back.
         transpose4(c00, c10, c20, c30, block);

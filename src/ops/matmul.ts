@@ -10,7 +10,8 @@
 import { ShapeError, DTypeError, QuantParamError, BufferError, UnsupportedError, StateError } from "../errors.js";
 import { QTensor } from "../tensor/qtensor.js";
 import { type Shape, sizeOf, shapeString } from "../tensor/shape.js";
-import { quantizeMultiplier, fp32Multiplier, type RequantMode, REQUANT_MODES } from "../quant/multiplier.js";
+import { quantizeMultiplier, fp32Multiplier, type RequantMode, type QuantizedMultiplier, REQUANT_MODES } from "../quant/multiplier.js";
+import { tfliteLanes } from "../quant/lane-multipliers.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Block } from "../runtime/arena.js";
 import type { KernelInfo } from "../runtime/kernels.js";
@@ -112,29 +113,33 @@ export class MatMul {
       });
     }
 
-    // Per-channel requantization parameters, padded to a multiple of 8 channels with copies of the last one
+    // Per-channel requantization parameters (rq[2j], rq[2j + 1]; then, for TFLite per channel, the per-lane
+    // form the GEMM's epilogue reads: assembly/gemm/s8-gemm-4x8c2.ts), padded to a multiple of 8 channels with copies of the last one
     // (so that a per-tensor panel stays uniform and the kernel can skip its transposes).
     const np = (n + 7) & ~7;
-    const rq = new Int32Array(np * 2);
+    const pairs = new Int32Array(np * 2);
+    const multipliers: QuantizedMultiplier[] = [];
     this.outScale = new Float32Array(perChannel ? n : 1);
     for (let j = 0; j < n; j++) {
       const sw = w.scale[perChannel ? j : 0];
       if (j < this.outScale.length) this.outScale[j] = Math.fround(inScale * sw);
       if (int32Out) continue;
       if (requant === "fp32") {
-        rq[2 * j] = new Int32Array(Float32Array.of(fp32Multiplier(inScale, sw, this.output.scale)).buffer)[0];
+        pairs[2 * j] = new Int32Array(Float32Array.of(fp32Multiplier(inScale, sw, this.output.scale)).buffer)[0];
       } else {
         const real = (Math.fround(inScale) * Math.fround(sw)) / Math.fround(this.output.scale);
         const q = quantizeMultiplier(real, requant);
-        rq[2 * j] = q.multiplier;
-        rq[2 * j + 1] = q.shift;
+        pairs[2 * j] = q.multiplier;
+        pairs[2 * j + 1] = q.shift;
+        multipliers.push(q);
       }
     }
 
     for (let j = n; j < np; j++) {
-      rq[2 * j] = rq[2 * n - 2];
-      rq[2 * j + 1] = rq[2 * n - 1];
+      pairs[2 * j] = pairs[2 * n - 2];
+      pairs[2 * j + 1] = pairs[2 * n - 1];
     }
+    const rq = requant === "tflite" && perChannel && !int32Out ? withLanes(pairs, multipliers) : pairs;
 
     // Zero points in the int8 domain; the weights' fold into the bias, per-row corrections need wzp.
     const za = this.input.zeroPoint - (this.input.dtype === "uint8" ? XOR_U8 : 0);
@@ -301,4 +306,17 @@ export class MatMul {
     for (const b of [this.wzp, this.rq, this.packed]) if (b) this.rt.arena.free(b);
     this.packed = this.rq = this.wzp = null;
   }
+}
+
+/** The GEMM's "LANE" header value (assembly/gemm/s8-gemm-4x8c2.ts). */
+const LANES_MAGIC = 0x454e414c;
+
+/** rq pairs followed by the header [LANES_MAGIC, variant, rmax, 0] and the per-lane TFLite parameters. */
+export function withLanes(pairs: Int32Array, multipliers: readonly QuantizedMultiplier[]): Int32Array {
+  const { lanes, variant, rmax } = tfliteLanes(multipliers);
+  const out = new Int32Array(pairs.length + 4 + lanes.length);
+  out.set(pairs);
+  out.set([LANES_MAGIC, variant, rmax, 0], pairs.length);
+  out.set(lanes, pairs.length + 4);
+  return out;
 }
