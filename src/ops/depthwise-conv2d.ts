@@ -79,12 +79,16 @@ export function depthwiseConv2d(o: Conv2DOptions & { depthMultiplier: number }):
     const [, filter, biasBlock, laneBlock, paramBlock] = blocksMem;
     const inImage = h * wd * c, outImage = row.out * col.out * oc;
     const fn = rt.dwconvS8(kernel);
+    // Where the windows need no border (VALID, or a model whose PAD came before), the input is its own padded
+    // image: same rows, same channels, no copy.
+    const direct = row.padBefore === 0 && col.padBefore === 0 && multiplier === 1 && xor === 0 && wp === wd && hp <= h;
     return {
       run: () => rt.arena.scope(() => {
-        const padded = rt.arena.alloc(hp * wp * oc, "depthwise padded input");
+        const padded = direct ? null : rt.arena.alloc(hp * wp * oc, "depthwise padded input");
         for (let b = 0; b < n; b++) {
-          rt.padInputS8(ctx.ptr(x.id) + b * inImage, padded.ptr, padParams.ptr);
-          fn(padded.ptr, filter.ptr, biasBlock.ptr, laneBlock.ptr, ctx.ptr(y.id) + b * outImage, paramBlock.ptr);
+          const image = ctx.ptr(x.id) + b * inImage;
+          if (padded) rt.padInputS8(image, padded.ptr, padParams.ptr);
+          fn(padded ? padded.ptr : image, filter.ptr, biasBlock.ptr, laneBlock.ptr, ctx.ptr(y.id) + b * outImage, paramBlock.ptr);
         }
       }),
       dispose: () => {
