@@ -2,22 +2,7 @@
 // size of wasm memory, the JS heap (after collection, when --expose-gc allows it) and the process RSS
 // sampled as it goes. Shared by the soak benchmark (bench/soak.js) and the memory test.
 
-const ARRAYS = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, int64: BigInt64Array };
-
-/** Deterministic inputs for a model's inputs (floats in [-1, 1), integers over their byte range). */
-export function inputsFor(model, seed = 1) {
-  let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
-  return model.inputs.map((t) => {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    const data = new ARRAYS[t.dtype](n);
-    for (let i = 0; i < n; i++) {
-      const u = next();
-      data[i] = t.dtype === "float32" ? u * 2 - 1 : t.dtype === "int64" ? BigInt(Math.floor(u * 256) - 128) : Math.floor(u * 256) - (t.dtype === "uint8" ? 0 : 128);
-    }
-    return data;
-  });
-}
+import { modelInputs as inputsFor } from "./model-inputs.js";
 
 function sample(dyad, phase, step) {
   const gc = globalThis.gc;

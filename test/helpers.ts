@@ -11,17 +11,7 @@ export function dyad(): Promise<Dyad> {
   return engine;
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "./rng.mjs";
 
 /** Uniform integers in [lo, hi]. */
 export function randInts<T extends Int8Array | Uint8Array | Int32Array>(

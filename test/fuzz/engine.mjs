@@ -10,39 +10,8 @@
 
 import { Session } from "node:inspector";
 import { mutatorFor } from "./mutate.mjs";
-
-/** mulberry32. */
-export function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ARRAYS = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, int64: BigInt64Array };
-
-/**
- * Deterministic inputs for a loaded model (small integers, floats in [-1, 1]): 4096 random values repeated,
- * so that making a large input costs the harness little.
- */
-function inputsFor(model, rand) {
-  return model.inputs.map((t) => {
-    const Ctor = ARRAYS[t.dtype];
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (!Ctor) return new Uint8Array(n);
-    const data = new Ctor(n);
-    for (let i = 0; i < Math.min(n, 4096); i++) {
-      const u = rand();
-      data[i] = t.dtype === "float32" ? u * 2 - 1 : t.dtype === "int64" ? BigInt(Math.floor(u * 256) - 128) : Math.floor(u * 256) - (t.dtype === "uint8" ? 0 : 128);
-    }
-    for (let have = 4096; have < n; have *= 2) data.copyWithin(have, 0, Math.min(have, n - have));
-    return data;
-  });
-}
+import { modelInputs } from "../../bench/model-inputs.js";
+import { rng } from "../rng.mjs";
 
 /**
  * One case: load, run, dispose. Returns { outcome: "ran" | "rejected", code } or throws nothing; a contract
@@ -63,7 +32,7 @@ function runOnce(dyad, DyadError, bytes, { slowMs = 1000, maxMemoryBytes = 64 <<
     const model = dyad.loadModel(bytes, { maxMemoryBytes });
     try {
       const t1 = performance.now();
-      const inputs = inputsFor(model, rng(bytes.length));
+      const inputs = modelInputs(model, bytes.length);
       harnessMs = performance.now() - t1;
       model.run(inputs);
       result = { outcome: "ran" };

@@ -1,0 +1,2 @@
+// Types for rng.mjs.
+export function rng(seed: number): () => number;
