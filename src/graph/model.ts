@@ -105,17 +105,19 @@ export class Model {
     if (this.plan.arenaBytes + constants > limit) {
       throw new MemoryError(`model: ${this.plan.arenaBytes} bytes of activations and ${constants} of constants pass maxMemoryBytes = ${limit}`);
     }
+    // One budget for all the model makes dyad allocate: its arena, what its ops pack, the tables they keep.
     const why = `the model's maxMemoryBytes = ${limit}`;
+    const start = rt.arena.usedBytes;
     this.arena = null;
     rt.arena.capped(limit, why, () => {
       this.arena = rt.arena.alloc(this.plan.arenaBytes, "model activations");
-      this.build(builders, limit, why);
+      this.build(builders, (bytes) => bytes + rt.arena.usedBytes - start <= limit, why);
     });
   }
 
-  private build(builders: NodeBuilder[], limit: number, why: string): void {
+  /** Builds every node; `fits(js)`: whether `js` bytes of JavaScript tables fit the budget beside the arena's use. */
+  private build(builders: NodeBuilder[], fits: (jsBytes: number) => boolean, why: string): void {
     const { rt, graph } = this;
-    const start = rt.arena.usedBytes;
     let kept = 0; // JavaScript bytes the ops reserved
     try {
       graph.nodes.forEach((node, i) => {
@@ -134,7 +136,7 @@ export class Model {
           output: (i: number, role: string) => pick(node.outputs, i, "output", role),
           reserve: (bytes: number, what: string) => {
             kept += bytes;
-            if (!(kept + rt.arena.usedBytes - start <= limit)) throw new MemoryError(`${what} needs ${bytes} bytes, past ${why}`);
+            if (!fits(kept)) throw new MemoryError(`${what} needs ${bytes} bytes, past ${why}`);
           },
           checkOutputShape: (i: number, inferred: Shape) => {
             const t = pick(node.outputs, i, "output", "output");
