@@ -6,6 +6,9 @@
 // Params (int32 at p): 0 H 1 W 2 Cin 3 KH 4 KW 5 strideH 6 strideW 7 dilationH 8 dilationW 9 padTop
 //   10 padLeft 11 OH 12 OW 13 zp (in the int8 domain) 14 xor (0x80 for uint8 input, whose values become int8
 //   through x ^ 0x80 on the way, as in pack_a_s8_i16)
+//
+// Contract: `out` has IM2COL_SLACK (16) bytes of room after the last row it writes (the partial channel vector
+// of the last tap may spill there; the GEMM never reads it as data).
 
 /** Writes rows for output pixels first .. first + count - 1 (row-major over OH x OW) to `out`. */
 export function s8_im2col_i16(input: usize, out: usize, p: usize, first: i32, count: i32): void {
@@ -17,7 +20,6 @@ export function s8_im2col_i16(input: usize, out: usize, p: usize, first: i32, co
   const k = KH * KW * C;
   const kp = (k + 1) & ~1;
   const vzp = i16x8.splat(<i16>zp);
-  const c8 = C & ~7;
   let dst = out;
   for (let pix = first; pix < first + count; pix++) {
     {
@@ -27,15 +29,15 @@ export function s8_im2col_i16(input: usize, out: usize, p: usize, first: i32, co
         const iy = oy * sH - padT + ky * dH;
         for (let kx = 0; kx < KW; kx++) {
           const ix = ox * sW - padL + kx * dW;
+          // Channels in vectors of 8; the last, partial vector is stored whole: the 16 - 2 * (C - c8) bytes it
+          // writes past this tap are the next tap's (written after it) or past the row (the next row's, or
+          // the slack after the last: see the contract), and its load reads at most 7 bytes past the pixel,
+          // within the input's padding.
           if (<u32>iy < <u32>H && <u32>ix < <u32>W) {
             const src = input + <usize>(iy * W + ix) * C;
-            let c = 0;
-            for (; c < c8; c += 8) v128.store(dst + (<usize>c << 1), i16x8.extend_low_i8x16_s(v128.xor(v128.load64_zero(src + c), vxor)));
-            for (; c < C; c++) store<i16>(dst + (<usize>c << 1), <i16><i8>(load<u8>(src + c) ^ <u8>xor));
+            for (let c = 0; c < C; c += 8) v128.store(dst + (<usize>c << 1), i16x8.extend_low_i8x16_s(v128.xor(v128.load64_zero(src + c), vxor)));
           } else {
-            let c = 0;
-            for (; c < c8; c += 8) v128.store(dst + (<usize>c << 1), vzp);
-            for (; c < C; c++) store<i16>(dst + (<usize>c << 1), <i16>zp);
+            for (let c = 0; c < C; c += 8) v128.store(dst + (<usize>c << 1), vzp);
           }
           dst += <usize>C << 1;
         }

@@ -9,7 +9,7 @@ import type { NodeBuilder } from "../graph/node.js";
 import { QTensor } from "../tensor/qtensor.js";
 import { MatMul } from "./matmul.js";
 import { scalarReader } from "./dynamic-matmul.js";
-import { IM2COL_BLOCK_BYTES } from "./conv2d.js";
+import { IM2COL_BLOCK_BYTES, IM2COL_SLACK } from "./conv2d.js";
 import type { Window1D } from "./conv-geometry.js";
 
 export interface ConvIntegerSpec {
@@ -48,7 +48,7 @@ export function convInteger(s: ConvIntegerSpec): NodeBuilder {
         const zx = zeroPoint();
         // The im2col fill: x_zp in the int8 domain the rows are widened in.
         rt.write({ ptr: params.ptr + 13 * 4, bytes: 4, what: "im2col zero point" }, Int32Array.of(zx - xor));
-        const a16 = rt.arena.alloc((block + mm.paddingRows) * kp * 2, "conv-integer im2col");
+        const a16 = rt.arena.alloc((block + mm.paddingRows) * kp * 2 + IM2COL_SLACK, "conv-integer im2col");
         for (let b = 0; b < n; b++) {
           for (let first = 0; first < pixels; first += block) {
             const count = Math.min(block, pixels - first);

@@ -14,6 +14,9 @@ import type { NodeContext, NodeKernel } from "../graph/node.js";
 import { quantizeMultiplier } from "../quant/multiplier.js";
 import { conv2dWinograd, winogradEligible } from "./conv2d-winograd.js";
 
+/** Bytes im2col may write past its last row (assembly/conv/im2col.ts: a partial vector of channels). */
+export const IM2COL_SLACK = 16;
+
 /** Bytes of im2col rows converted at a time (about half of L2). */
 export const IM2COL_BLOCK_BYTES = 256 << 10;
 
@@ -81,7 +84,7 @@ export function conv2d(o: Conv2DOptions): NodeBuilder {
           // im2col straight into the GEMM's widened rows, a block of rows at a time so that the block stays in
           // cache while every weight panel passes over it (plus the spare rows the GEMM reads).
           const block = Math.max(4, Math.min(pixels, Math.floor(IM2COL_BLOCK_BYTES / (kp * 2)) & ~3));
-          const a16 = ctx.rt.arena.alloc((block + mm.paddingRows) * kp * 2, "conv im2col");
+          const a16 = ctx.rt.arena.alloc((block + mm.paddingRows) * kp * 2 + IM2COL_SLACK, "conv im2col");
           for (let b = 0; b < n; b++) {
             for (let first = 0; first < pixels; first += block) {
               const count = Math.min(block, pixels - first);
