@@ -52,8 +52,15 @@ function affineParams(im: Importer, node: OnnxNode, x: Value, zpDtype: string | 
   let blockSize = 0;
   if (scale.length > 1 || im.value(node, 1, "scale").shape.length > 1) {
     const a = (node.attrs.axis as number | undefined) ?? 1;
-    axis = a < 0 ? a + x.shape.length : a;
+    const rank = x.shape.length;
+    axis = a < 0 ? a + rank : a;
     blockSize = (node.attrs.block_size as number | undefined) ?? 0;
+    if (!(axis >= 0 && axis < rank)) throw new ShapeError(`${describe(node)}: axis ${a} is out of range for a rank-${rank} input`);
+    if (!(Number.isInteger(blockSize) && blockSize >= 0)) throw new ShapeError(`${describe(node)}: block_size ${blockSize}`);
+    // One scale per index of the axis, or per block of it (the scale tensor is x with that axis divided).
+    const dim = x.shape[axis], size = x.shape.reduce((p, q) => p * q, 1);
+    const want = blockSize > 0 ? (dim ? (size / dim) * Math.ceil(dim / blockSize) : 0) : dim;
+    if (scale.length !== want) throw new ShapeError(`${describe(node)}: ${scale.length} scales for an input [${x.shape}] quantized along axis ${axis}${blockSize ? ` in blocks of ${blockSize}` : ""}; it needs ${want}`);
   }
   if (zpDtype !== null && zps && zeroPoint.length !== scale.length) throw new ShapeError(`${describe(node)}: ${scale.length} scales, ${zeroPoint.length} zero points`);
   return { scale, zeroPoint, axis, blockSize };
