@@ -32,26 +32,28 @@ export function add(activation: FusedActivation, potScaleInt16 = false): NodeBui
     const m1 = quantizeMultiplier(sa / twiceMax), m2 = quantizeMultiplier(sb / twiceMax);
     const mo = quantizeMultiplier(twiceMax / ((1 << LEFT_SHIFT) * sy));
     const clamp = activationClamp(activation, sy, qy.zeroPoint[0], y.dtype as "int8" | "int16");
-    const params = rt.upload(Int32Array.of(qa.zeroPoint[0], qb.zeroPoint[0], qy.zeroPoint[0], LEFT_SHIFT,
-      m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, clamp.min, clamp.max), "add params");
+    const params = Int32Array.of(qa.zeroPoint[0], qb.zeroPoint[0], qy.zeroPoint[0], LEFT_SHIFT,
+      m1.multiplier, m1.shift, m2.multiplier, m2.shift, mo.multiplier, mo.shift, clamp.min, clamp.max);
     const fn = rt.binary(rt.kernel("add", int16 ? "s16" : "s8", "none", "tflite"));
     const n = elementCount(y);
     if (int16 || n < TABLE_FROM) {
+      const block = rt.upload(params, "add params");
       return {
-        run: () => fn(n, ctx.ptr(a.id), ctx.ptr(b.id), ctx.ptr(y.id), params.ptr),
-        dispose: () => rt.arena.free(params),
+        run: () => fn(n, ctx.ptr(a.id), ctx.ptr(b.id), ctx.ptr(y.id), block.ptr),
+        dispose: () => rt.arena.free(block),
       };
     }
     // int8: the result depends only on the two input bytes, so the kernel computes all 65,536 once, at load,
     // into a table indexed by (a byte << 8 | b byte); a run is one lookup per element: exact by construction.
+    // The table is allocated first, so that the scratch below it returns to the arena at once.
     const table = rt.arena.alloc(65536, "ADD result table");
     rt.arena.scope(() => {
+      const block = rt.upload(params, "add params");
       const xs = rt.arena.alloc(65536, "ADD table inputs a"), ys = rt.arena.alloc(65536, "ADD table inputs b");
       const bytes = rt.bytes();
       for (let i = 0; i < 65536; i++) (bytes[xs.ptr + i] = i >> 8), (bytes[ys.ptr + i] = i & 255);
-      fn(65536, xs.ptr, ys.ptr, table.ptr, params.ptr);
+      fn(65536, xs.ptr, ys.ptr, table.ptr, block.ptr);
     });
-    rt.arena.free(params);
     return {
       run: () => rt.lookup2U8(ctx.ptr(a.id), ctx.ptr(b.id), table.ptr, ctx.ptr(y.id), n),
       dispose: () => rt.arena.free(table),

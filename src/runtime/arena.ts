@@ -102,7 +102,7 @@ export class Arena {
     try {
       return fn();
     } catch (e) {
-      for (let i = this.stack.length - 1; i >= depth; i--) this.free(this.stack[i].block);
+      this.freeAbove(depth);
       throw e;
     }
   }
@@ -113,7 +113,12 @@ export class Arena {
     try {
       return fn();
     } finally {
-      for (let i = this.stack.length - 1; i >= depth; i--) this.free(this.stack[i].block);
+      this.freeAbove(depth);
     }
+  }
+
+  /** Frees every block allocated after the first `depth` of the stack. */
+  private freeAbove(depth: number): void {
+    for (let i = this.stack.length - 1; i >= depth; i--) this.free(this.stack[i].block);
   }
 }
